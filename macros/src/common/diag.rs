@@ -1,0 +1,39 @@
+//! Errors that keep the user's item: emit it with the errors so no cascade follows.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+/// The item as written, followed by the errors.
+pub(crate) fn with_errors(item: impl ToTokens, errors: syn::Error) -> TokenStream {
+    let mut out = item.into_token_stream();
+    out.extend(errors.into_compile_error());
+    out
+}
+
+/// Collects errors so that all of them are reported in one build.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn push_spanned(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    pub(crate) fn finish(self) -> Result<(), syn::Error> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// Debug aid: `GRPC_INTERCEPTOR_MACROS_DEBUG=1` prints every expansion.
+pub(crate) fn debug_print(name: &str, out: &TokenStream) {
+    if std::env::var_os("GRPC_INTERCEPTOR_MACROS_DEBUG").is_some() {
+        eprintln!("#[{name}] expands to:\n{out}\n");
+    }
+}

@@ -1,0 +1,24 @@
+//! Procedural macros for `grpc_interceptor`. Implementation detail; depend on
+//! `grpc_interceptor` instead, which re-exports them with their documentation.
+
+use proc_macro::TokenStream;
+
+mod common;
+mod intercepted;
+mod interceptor;
+
+/// Turns a `(method, request, context, method_name)` function into an interceptor.
+///
+/// The full documentation is on the re-export, `grpc_interceptor::interceptor`.
+#[proc_macro_attribute]
+pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
+    interceptor::expand(args.into(), item.into()).into()
+}
+
+/// Runs a list of interceptors around every method of a tonic service impl.
+///
+/// The full documentation is on the re-export, `grpc_interceptor::intercepted`.
+#[proc_macro_attribute]
+pub fn intercepted(args: TokenStream, item: TokenStream) -> TokenStream {
+    intercepted::expand(args.into(), item.into()).into()
+}

@@ -1,0 +1,263 @@
+//! The interceptor trait and the chain that runs a list of interceptors around a call.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use tonic::Status;
+
+use crate::{Context, MethodName, Request, Response};
+
+/// An interceptor: code that runs around every call of a service (or of a client), in all
+/// four streaming modes, and sees the request, the response and the [`Context`].
+///
+/// [`#[interceptor]`](crate::interceptor) implements this trait for a function. Implement it
+/// by hand for an interceptor with state or configuration:
+///
+/// ```
+/// use std::future::Future;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use grpc_interceptor::{CallInterceptor, Chain, Context, MethodName, Next, Request, Response, Status};
+///
+/// #[derive(Default)]
+/// pub struct CountCalls(AtomicUsize);
+///
+/// impl CallInterceptor for CountCalls {
+///     fn intercept<'call, N: Chain<'call>>(
+///         &self,
+///         method: Next<'call, N>,
+///         request: Request<N::ReqBody>,
+///         context: &mut Context<'call>,
+///         _method_name: &MethodName,
+///     ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///         method.call(request, context)
+///     }
+/// }
+/// # let _ = CountCalls::default();
+/// ```
+///
+/// `N` is the rest of the chain: the next interceptor and, last, the handler. It is a type
+/// parameter so that a chain of interceptors compiles to one future with no boxing.
+/// `N::ReqBody` and `N::RespBody` are the message types of the call (or
+/// [`Streaming`](crate::Streaming) of them); reach typed messages with
+/// [`Request::message_mut`], [`Request::for_each_message`] and their `Response` twins.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an interceptor",
+    label = "not an interceptor",
+    note = "annotate a function with `#[grpc_interceptor::interceptor]`, or implement `CallInterceptor` for `{Self}`"
+)]
+pub trait CallInterceptor: Send + Sync {
+    /// Runs around one call: usually does some work, calls `method.call(request, context)`
+    /// to run the rest of the chain and the handler, and returns (or changes) its result.
+    /// Returning without calling `method` answers the call without running the handler.
+    fn intercept<'call, N: Chain<'call>>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqBody>,
+        context: &mut Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send;
+}
+
+impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
+    fn intercept<'call, N: Chain<'call>>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqBody>,
+        context: &mut Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+        (**self).intercept(method, request, context, method_name)
+    }
+}
+
+impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
+    fn intercept<'call, N: Chain<'call>>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqBody>,
+        context: &mut Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+        (**self).intercept(method, request, context, method_name)
+    }
+}
+
+/// The rest of an interceptor chain, as seen from one interceptor: the inner interceptors
+/// and the handler. Implemented by the runtime; interceptors only name it as a bound.
+pub trait Chain<'call>: Clone + Send {
+    /// The request body: the request message, or [`Streaming`](crate::Streaming) of them.
+    type ReqBody: Send + 'static;
+    /// The response body: the response message, or [`Streaming`](crate::Streaming) of them.
+    type RespBody: Send + 'static;
+    /// The future of the rest of the call.
+    type Future: Future<Output = Result<Response<Self::RespBody>, Status>> + Send;
+
+    /// Runs the rest of the chain.
+    fn call(self, request: Request<Self::ReqBody>, context: Context<'call>) -> Self::Future;
+}
+
+/// A chain link made of a closure; `Clone` (and `Copy`) when the closure is.
+#[doc(hidden)]
+pub struct Link<F, Q, P> {
+    f: F,
+    _bodies: PhantomData<fn(Q) -> P>,
+}
+
+impl<F: Clone, Q, P> Clone for Link<F, Q, P> {
+    fn clone(&self) -> Self {
+        Self {
+            f: self.f.clone(),
+            _bodies: PhantomData,
+        }
+    }
+}
+
+impl<F: Copy, Q, P> Copy for Link<F, Q, P> {}
+
+/// Makes a chain link of a closure.
+#[doc(hidden)]
+pub fn link<'call, F, Fut, Q, P>(f: F) -> Link<F, Q, P>
+where
+    F: FnOnce(Request<Q>, Context<'call>) -> Fut + Clone + Send,
+    Fut: Future<Output = Result<Response<P>, Status>> + Send,
+{
+    Link {
+        f,
+        _bodies: PhantomData,
+    }
+}
+
+impl<'call, F, Fut, Q, P> Chain<'call> for Link<F, Q, P>
+where
+    F: FnOnce(Request<Q>, Context<'call>) -> Fut + Clone + Send,
+    Fut: Future<Output = Result<Response<P>, Status>> + Send,
+    Q: Send + 'static,
+    P: Send + 'static,
+{
+    type ReqBody = Q;
+    type RespBody = P;
+    type Future = Fut;
+
+    fn call(self, request: Request<Q>, context: Context<'call>) -> Fut {
+        (self.f)(request, context)
+    }
+}
+
+/// The `method` an interceptor calls to run the rest of the chain and the handler.
+///
+/// [`call`](Self::call) consumes it; clone it first to call the rest of the chain more than
+/// once (a client retrying a call).
+pub struct Next<'call, N> {
+    chain: N,
+    _call: PhantomData<fn(&'call ()) -> &'call ()>,
+}
+
+impl<N: Clone> Clone for Next<'_, N> {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            _call: PhantomData,
+        }
+    }
+}
+
+impl<N: Copy> Copy for Next<'_, N> {}
+
+impl<'call, N: Chain<'call>> Next<'call, N> {
+    #[doc(hidden)]
+    pub fn new(chain: N) -> Self {
+        Self {
+            chain,
+            _call: PhantomData,
+        }
+    }
+
+    pub(crate) fn into_chain(self) -> N {
+        self.chain
+    }
+
+    /// Runs the rest of the chain and the handler with `request`. Await the [`Reply`], or
+    /// return it from a plain-`fn` interceptor.
+    pub fn call(self, request: Request<N::ReqBody>, context: &mut Context<'call>) -> Reply<'call, N> {
+        Reply {
+            state: ReplyState::Pending {
+                future: self.chain.call(request, context.handle()),
+            },
+        }
+    }
+}
+
+impl<N> std::fmt::Debug for Next<'_, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Next")
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[doc = "The result of the rest of the chain, as a future: what [`Next::call`] returns, and"]
+    #[doc = "what a plain-`fn` interceptor returns ([`Reply::error`] and [`Reply::ok`] answer"]
+    #[doc = "without calling `method`)."]
+    #[must_use = "a reply does nothing unless awaited or returned"]
+    pub struct Reply<'call, N: Chain<'call>> {
+        #[pin]
+        state: ReplyState<N::Future, Response<N::RespBody>>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = ReplyStateProj]
+    enum ReplyState<F, R> {
+        Pending { #[pin] future: F },
+        Ready { result: Option<Result<R, Status>> },
+    }
+}
+
+impl<'call, N: Chain<'call>> Reply<'call, N> {
+    fn ready(result: Result<Response<N::RespBody>, Status>) -> Self {
+        Reply {
+            state: ReplyState::Ready {
+                result: Some(result),
+            },
+        }
+    }
+
+    /// Ends the call with `status` without running the rest of the chain.
+    pub fn error(status: impl Into<Status>) -> Self {
+        Self::ready(Err(status.into()))
+    }
+
+    /// Answers the call with `response` without running the rest of the chain.
+    pub fn ok(response: Response<N::RespBody>) -> Self {
+        Self::ready(Ok(response))
+    }
+}
+
+impl<'call, N: Chain<'call>> From<Result<Response<N::RespBody>, Status>> for Reply<'call, N> {
+    fn from(result: Result<Response<N::RespBody>, Status>) -> Self {
+        Self::ready(result)
+    }
+}
+
+impl<'call, N: Chain<'call>> Future for Reply<'call, N> {
+    type Output = Result<Response<N::RespBody>, Status>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            ReplyStateProj::Pending { future } => future.poll(cx),
+            ReplyStateProj::Ready { result } => Poll::Ready(
+                result
+                    .take()
+                    .unwrap_or_else(|| Err(Status::internal("reply polled after completion"))),
+            ),
+        }
+    }
+}
+
+impl<'call, N: Chain<'call>> std::fmt::Debug for Reply<'call, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reply")
+    }
+}

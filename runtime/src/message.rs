@@ -1,0 +1,188 @@
+//! [`Request`] and [`Response`]: a call's message (or message stream) with its metadata.
+//!
+//! Both are generic over the body `B`: the message type itself for a unary request or
+//! response, or [`Streaming<M>`](crate::Streaming) for a stream of `M`. An interceptor is
+//! generic over the call, so it reaches a message through a typed accessor
+//! ([`message_mut::<MyRequest>()`](Request::message_mut)) that returns `None` for other
+//! types; after monomorphization the type check costs nothing.
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tonic::Extensions;
+use tonic::metadata::MetadataMap;
+
+use crate::Streaming;
+
+macro_rules! message_common {
+    ($ty:ident) => {
+        impl<B> $ty<B> {
+            /// Wraps a body with empty metadata.
+            pub fn new(body: B) -> Self {
+                Self {
+                    metadata: MetadataMap::new(),
+                    extensions: Extensions::new(),
+                    body,
+                }
+            }
+
+            /// The metadata (HTTP/2 headers) that travel with this message.
+            pub fn metadata(&self) -> &MetadataMap {
+                &self.metadata
+            }
+
+            /// The metadata, to change.
+            pub fn metadata_mut(&mut self) -> &mut MetadataMap {
+                &mut self.metadata
+            }
+
+            /// Typed values attached by tonic, tower layers or other interceptors.
+            pub fn extensions(&self) -> &Extensions {
+                &self.extensions
+            }
+
+            /// The extensions, to change.
+            pub fn extensions_mut(&mut self) -> &mut Extensions {
+                &mut self.extensions
+            }
+
+            /// The body: the message, or the [`Streaming`] of messages.
+            pub fn get_ref(&self) -> &B {
+                &self.body
+            }
+
+            /// The body, to change.
+            pub fn get_mut(&mut self) -> &mut B {
+                &mut self.body
+            }
+
+            /// The body, consuming the wrapper.
+            pub fn into_inner(self) -> B {
+                self.body
+            }
+
+            /// Replaces the body with one of another type, keeping metadata and extensions.
+            pub fn map<C>(self, f: impl FnOnce(B) -> C) -> $ty<C> {
+                $ty {
+                    metadata: self.metadata,
+                    extensions: self.extensions,
+                    body: f(self.body),
+                }
+            }
+        }
+
+        impl<B: 'static> $ty<B> {
+            /// The message, if this is a unary body of type `T`.
+            pub fn message<T: 'static>(&self) -> Option<&T> {
+                (&self.body as &dyn Any).downcast_ref()
+            }
+
+            /// The message, to read, change or replace, if this is a unary body of type `T`.
+            pub fn message_mut<T: 'static>(&mut self) -> Option<&mut T> {
+                (&mut self.body as &mut dyn Any).downcast_mut()
+            }
+
+            /// The stream, if this is a stream of `T`.
+            pub fn stream_mut<T: Send + 'static>(&mut self) -> Option<&mut Streaming<T>> {
+                (&mut self.body as &mut dyn Any).downcast_mut()
+            }
+
+            /// Runs `f` on every message of type `T`, in all four streaming modes: at once on a
+            /// unary message, and on each message of a stream as it passes. An error from `f`
+            /// ends a stream with that status; on a unary message it is returned.
+            ///
+            /// Returns `Ok(false)` when the body holds no messages of type `T`.
+            pub fn for_each_message<T: Send + 'static>(
+                &mut self,
+                mut f: impl FnMut(&mut T) -> Result<(), tonic::Status> + Send + 'static,
+            ) -> Result<bool, tonic::Status> {
+                if let Some(message) = self.message_mut::<T>() {
+                    f(message)?;
+                    Ok(true)
+                } else if let Some(stream) = self.stream_mut::<T>() {
+                    stream.inspect(f);
+                    Ok(true)
+                } else {
+                    Ok(false)
+                }
+            }
+        }
+    };
+}
+
+/// A request as interceptors see it: the message or request stream, with metadata.
+///
+/// The same type serves servers and clients. On a server it is what the client sent;
+/// changing it changes what the handler receives.
+#[derive(Debug)]
+pub struct Request<B> {
+    metadata: MetadataMap,
+    extensions: Extensions,
+    body: B,
+}
+
+/// A response as interceptors see it: the message or response stream, with metadata.
+#[derive(Debug)]
+pub struct Response<B> {
+    metadata: MetadataMap,
+    extensions: Extensions,
+    body: B,
+}
+
+message_common!(Request);
+message_common!(Response);
+
+impl<B> Request<B> {
+    /// The peer's address, when the transport knows it (tonic's `remote_addr`).
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.extensions
+            .get::<tonic::transport::server::TcpConnectInfo>()
+            .and_then(|info| info.remote_addr())
+    }
+
+    /// The time the client allows for the call, from the `grpc-timeout` header, as of when
+    /// the request arrived. `None` when the client set no deadline or the header is invalid.
+    pub fn timeout(&self) -> Option<Duration> {
+        crate::timeout::parse(self.metadata.get("grpc-timeout")?.to_str().ok()?)
+    }
+
+    /// Sets the `grpc-timeout` header: on a client, the deadline the server receives.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        let value = crate::timeout::encode(timeout);
+        self.metadata
+            .insert("grpc-timeout", value.parse().expect("an ASCII number and unit"));
+    }
+
+    /// Converts a tonic request, keeping metadata and extensions.
+    pub fn from_tonic(request: tonic::Request<B>) -> Self {
+        let (metadata, extensions, body) = request.into_parts();
+        Self {
+            metadata,
+            extensions,
+            body,
+        }
+    }
+
+    /// Converts into a tonic request, keeping metadata and extensions.
+    pub fn into_tonic(self) -> tonic::Request<B> {
+        tonic::Request::from_parts(self.metadata, self.extensions, self.body)
+    }
+}
+
+impl<B> Response<B> {
+    /// Converts a tonic response, keeping metadata and extensions.
+    pub fn from_tonic(response: tonic::Response<B>) -> Self {
+        let (metadata, body, extensions) = response.into_parts();
+        Self {
+            metadata,
+            extensions,
+            body,
+        }
+    }
+
+    /// Converts into a tonic response, keeping metadata and extensions.
+    pub fn into_tonic(self) -> tonic::Response<B> {
+        tonic::Response::from_parts(self.metadata, self.body, self.extensions)
+    }
+}

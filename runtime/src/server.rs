@@ -1,0 +1,143 @@
+//! What an `#[intercepted]` service method runs: the interceptor list around the handler.
+//!
+//! The four streaming modes differ only in how a tonic body becomes an interceptor body
+//! and back ([`Kind`]); [`serve`] is the same for all of them.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use tonic::Status;
+
+use crate::chain::link;
+use crate::context::{CallState, Outcome, merge};
+use crate::streaming::{InterceptedStream, ResultStream};
+use crate::{CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming};
+
+/// How one side of a call (request or response) looks to tonic (`T`) and to interceptors
+/// (`Body`); `Out` is what goes on after the interceptors.
+pub trait Kind<T> {
+    /// The interceptors' view.
+    type Body: Send + 'static;
+    /// What tonic takes after the interceptors.
+    type Out;
+    /// From tonic's view to the interceptors'.
+    fn inward(body: T) -> Self::Body;
+    /// From the interceptors' view back to tonic's.
+    fn outward(body: Self::Body) -> Self::Out;
+    /// Applies what the interceptors set on the context to a successful response.
+    fn finish(response: Response<Self::Body>, outcome: Outcome) -> Result<Response<Self::Body>, Status>;
+}
+
+/// A single message.
+#[derive(Clone, Copy, Debug)]
+pub struct Message;
+
+/// A client stream (`tonic::Streaming<M>`).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestStream;
+
+/// A server stream (the service's associated stream type).
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseStream;
+
+impl<M: Send + 'static> Kind<M> for Message {
+    type Body = M;
+    type Out = M;
+
+    fn inward(body: M) -> M {
+        body
+    }
+
+    fn outward(body: M) -> M {
+        body
+    }
+
+    fn finish(mut response: Response<M>, mut outcome: Outcome) -> Result<Response<M>, Status> {
+        if let Some(status) = outcome.error_status() {
+            return Err(outcome.apply_to_status(status));
+        }
+        merge(response.metadata_mut(), outcome.headers);
+        // tonic sends no custom trailers after a unary message: they go with the headers.
+        merge(response.metadata_mut(), outcome.trailers);
+        Ok(response)
+    }
+}
+
+impl<M: prost::Message + Default + Send + 'static> Kind<tonic::Streaming<M>> for RequestStream {
+    type Body = Streaming<M>;
+    type Out = tonic::Streaming<M>;
+
+    fn inward(body: tonic::Streaming<M>) -> Streaming<M> {
+        Streaming::from_tonic(body)
+    }
+
+    fn outward(body: Streaming<M>) -> tonic::Streaming<M> {
+        body.into_tonic()
+    }
+
+    fn finish(response: Response<Streaming<M>>, _: Outcome) -> Result<Response<Streaming<M>>, Status> {
+        Ok(response)
+    }
+}
+
+impl<S: ResultStream> Kind<S> for ResponseStream {
+    type Body = Streaming<S::Message>;
+    type Out = InterceptedStream<S>;
+
+    fn inward(body: S) -> Self::Body {
+        Streaming::new(body)
+    }
+
+    fn outward(body: Self::Body) -> InterceptedStream<S> {
+        InterceptedStream::new(body)
+    }
+
+    fn finish(mut response: Response<Self::Body>, mut outcome: Outcome) -> Result<Response<Self::Body>, Status> {
+        let status = outcome.error_status();
+        merge(response.metadata_mut(), outcome.headers);
+        response.get_mut().end_with(status, outcome.trailers);
+        Ok(response)
+    }
+}
+
+/// The method's name, built once per process.
+pub fn method_name(cell: &'static OnceLock<MethodName>, service: &str, method: &str) -> &'static MethodName {
+    cell.get_or_init(|| MethodName::from_service(service, method))
+}
+
+/// Runs `interceptors` around `handler` for one call of an `#[intercepted]` method.
+/// The handler gets the request and the call's [`Context`].
+pub async fn serve<I, QK, PK, QT, PT, H, Fut>(
+    interceptors: &I,
+    method_name: &MethodName,
+    _kinds: (QK, PK),
+    request: tonic::Request<QT>,
+    handler: H,
+) -> Result<tonic::Response<PK::Out>, Status>
+where
+    I: CallInterceptor + ?Sized,
+    QK: Kind<QT, Out = QT>,
+    PK: Kind<PT>,
+    QT: Send,
+    H: for<'call> FnOnce(tonic::Request<QT>, Context<'call>) -> Fut + Clone + Send,
+    Fut: Future<Output = Result<tonic::Response<PT>, Status>> + Send,
+{
+    let state = CallState::default();
+    let handler = link(move |request: Request<QK::Body>, context: Context<'_>| async move {
+        let response = handler(request.map(QK::outward).into_tonic(), context).await?;
+        Ok(Response::from_tonic(response).map(PK::inward))
+    });
+    let request = Request::from_tonic(request).map(QK::inward);
+    let mut context = Context::new(Side::Server, &state);
+    let result = interceptors
+        .intercept(Next::new(handler), request, &mut context, method_name)
+        .await;
+    let result = match state.take() {
+        None => result,
+        Some(outcome) => match result {
+            Ok(response) => PK::finish(response, *outcome),
+            Err(status) => Err(outcome.apply_to_status(status)),
+        },
+    };
+    result.map(|response| response.map(PK::outward).into_tonic())
+}
