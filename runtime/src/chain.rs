@@ -24,7 +24,7 @@ use crate::{Context, MethodName, Request, Response};
 /// pub struct CountCalls(AtomicUsize);
 ///
 /// impl CallInterceptor for CountCalls {
-///     fn intercept<'call, N: Chain<'call>>(
+///     fn intercept<'call, N: Chain>(
 ///         &self,
 ///         method: Next<'call, N>,
 ///         request: Request<N::ReqBody>,
@@ -52,7 +52,7 @@ pub trait CallInterceptor: Send + Sync {
     /// Runs around one call: usually does some work, calls `method.call(request, context)`
     /// to run the rest of the chain and the handler, and returns (or changes) its result.
     /// Returning without calling `method` answers the call without running the handler.
-    fn intercept<'call, N: Chain<'call>>(
+    fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
@@ -62,7 +62,7 @@ pub trait CallInterceptor: Send + Sync {
 }
 
 impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
-    fn intercept<'call, N: Chain<'call>>(
+    fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
@@ -74,7 +74,7 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
 }
 
 impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
-    fn intercept<'call, N: Chain<'call>>(
+    fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
@@ -87,7 +87,7 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
 
 /// The rest of an interceptor chain, as seen from one interceptor: the inner interceptors
 /// and the handler. Implemented by the runtime; interceptors only name it as a bound.
-pub trait Chain<'call>: Clone + Send {
+pub trait Chain: Clone + Send {
     /// The request body: the request message, or [`Streaming`](crate::Streaming) of them.
     type ReqBody: Send + 'static;
     /// The response body: the response message, or [`Streaming`](crate::Streaming) of them.
@@ -96,7 +96,7 @@ pub trait Chain<'call>: Clone + Send {
     type Future: Future<Output = Result<Response<Self::RespBody>, Status>> + Send;
 
     /// Runs the rest of the chain.
-    fn call(self, request: Request<Self::ReqBody>, context: Context<'call>) -> Self::Future;
+    fn call(self, request: Request<Self::ReqBody>) -> Self::Future;
 }
 
 /// A chain link made of a closure; `Clone` (and `Copy`) when the closure is.
@@ -119,9 +119,9 @@ impl<F: Copy, Q, P> Copy for Link<F, Q, P> {}
 
 /// Makes a chain link of a closure.
 #[doc(hidden)]
-pub fn link<'call, F, Fut, Q, P>(f: F) -> Link<F, Q, P>
+pub fn link<F, Fut, Q, P>(f: F) -> Link<F, Q, P>
 where
-    F: FnOnce(Request<Q>, Context<'call>) -> Fut + Clone + Send,
+    F: FnOnce(Request<Q>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<P>, Status>> + Send,
 {
     Link {
@@ -130,9 +130,9 @@ where
     }
 }
 
-impl<'call, F, Fut, Q, P> Chain<'call> for Link<F, Q, P>
+impl<F, Fut, Q, P> Chain for Link<F, Q, P>
 where
-    F: FnOnce(Request<Q>, Context<'call>) -> Fut + Clone + Send,
+    F: FnOnce(Request<Q>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<P>, Status>> + Send,
     Q: Send + 'static,
     P: Send + 'static,
@@ -141,8 +141,8 @@ where
     type RespBody = P;
     type Future = Fut;
 
-    fn call(self, request: Request<Q>, context: Context<'call>) -> Fut {
-        (self.f)(request, context)
+    fn call(self, request: Request<Q>) -> Fut {
+        (self.f)(request)
     }
 }
 
@@ -166,7 +166,7 @@ impl<N: Clone> Clone for Next<'_, N> {
 
 impl<N: Copy> Copy for Next<'_, N> {}
 
-impl<'call, N: Chain<'call>> Next<'call, N> {
+impl<'call, N: Chain> Next<'call, N> {
     #[doc(hidden)]
     pub fn new(chain: N) -> Self {
         Self {
@@ -181,10 +181,14 @@ impl<'call, N: Chain<'call>> Next<'call, N> {
 
     /// Runs the rest of the chain and the handler with `request`. Await the [`Reply`], or
     /// return it from a plain-`fn` interceptor.
-    pub fn call(self, request: Request<N::ReqBody>, context: &mut Context<'call>) -> Reply<'call, N> {
+    ///
+    /// The inner interceptors share this interceptor's `context`: what they set is visible
+    /// here once the reply is ready.
+    pub fn call(self, request: Request<N::ReqBody>, context: &mut Context<'call>) -> Reply<N> {
+        let _ = context;
         Reply {
             state: ReplyState::Pending {
-                future: self.chain.call(request, context.handle()),
+                future: self.chain.call(request),
             },
         }
     }
@@ -201,7 +205,7 @@ pin_project_lite::pin_project! {
     #[doc = "what a plain-`fn` interceptor returns ([`Reply::error`] and [`Reply::ok`] answer"]
     #[doc = "without calling `method`)."]
     #[must_use = "a reply does nothing unless awaited or returned"]
-    pub struct Reply<'call, N: Chain<'call>> {
+    pub struct Reply<N: Chain> {
         #[pin]
         state: ReplyState<N::Future, Response<N::RespBody>>,
     }
@@ -215,7 +219,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<'call, N: Chain<'call>> Reply<'call, N> {
+impl<N: Chain> Reply<N> {
     fn ready(result: Result<Response<N::RespBody>, Status>) -> Self {
         Reply {
             state: ReplyState::Ready {
@@ -235,13 +239,13 @@ impl<'call, N: Chain<'call>> Reply<'call, N> {
     }
 }
 
-impl<'call, N: Chain<'call>> From<Result<Response<N::RespBody>, Status>> for Reply<'call, N> {
+impl<N: Chain> From<Result<Response<N::RespBody>, Status>> for Reply<N> {
     fn from(result: Result<Response<N::RespBody>, Status>) -> Self {
         Self::ready(result)
     }
 }
 
-impl<'call, N: Chain<'call>> Future for Reply<'call, N> {
+impl<N: Chain> Future for Reply<N> {
     type Output = Result<Response<N::RespBody>, Status>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -256,7 +260,7 @@ impl<'call, N: Chain<'call>> Future for Reply<'call, N> {
     }
 }
 
-impl<'call, N: Chain<'call>> std::fmt::Debug for Reply<'call, N> {
+impl<N: Chain> std::fmt::Debug for Reply<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Reply")
     }

@@ -24,7 +24,9 @@ pub enum Side {
 /// `context.set_code` / `context.set_details`), extra response headers and trailers.
 ///
 /// It is a handle to state owned by the call, so what an inner interceptor sets is seen by
-/// the outer ones, even when the inner one panics. Nothing is allocated until something is set.
+/// the outer ones, even when the inner one panics; clones are handles to the same state.
+/// Nothing is allocated until something is set.
+#[derive(Clone)]
 pub struct Context<'call> {
     side: Side,
     state: &'call CallState,
@@ -61,14 +63,6 @@ impl<'call> Context<'call> {
     #[doc(hidden)]
     pub fn new(side: Side, state: &'call CallState) -> Self {
         Self { side, state }
-    }
-
-    /// A second handle to the same call, for the next interceptor in the chain.
-    pub(crate) fn handle(&self) -> Context<'call> {
-        Context {
-            side: self.side,
-            state: self.state,
-        }
     }
 
     /// Whether this interceptor runs in a server or a client.

@@ -23,6 +23,9 @@
 //! [tonic]: https://docs.rs/tonic
 #![doc(test(attr(deny(warnings))))]
 
+// Lets the runtime's own code use the macros, whose expansions name `::grpc_interceptor`.
+extern crate self as grpc_interceptor;
+
 mod chain;
 mod context;
 mod into_status;
@@ -32,6 +35,9 @@ mod server;
 mod stack;
 mod streaming;
 mod timeout;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use chain::{CallInterceptor, Chain, Next, Reply};
 pub use context::{Context, Side};
@@ -52,6 +58,16 @@ pub mod __private {
     pub use crate::into_status::into_status;
     pub use crate::server::{Kind, Message, RequestStream, ResponseStream, method_name, serve};
     pub use crate::streaming::{InterceptedStream, ResultStream};
+
+    /// `<T as Identity>::This` is `T`: how the expansion names a service's own stream types.
+    pub trait Identity {
+        /// `Self`.
+        type This: ?Sized;
+    }
+
+    impl<T: ?Sized> Identity for T {
+        type This = T;
+    }
     pub use ::core;
     pub use ::std::sync::OnceLock;
     pub use ::tonic;

@@ -150,8 +150,10 @@ impl<B> Request<B> {
     /// Sets the `grpc-timeout` header: on a client, the deadline the server receives.
     pub fn set_timeout(&mut self, timeout: Duration) {
         let value = crate::timeout::encode(timeout);
-        self.metadata
-            .insert("grpc-timeout", value.parse().expect("an ASCII number and unit"));
+        self.metadata.insert(
+            "grpc-timeout",
+            value.parse().expect("an ASCII number and unit"),
+        );
     }
 
     /// Converts a tonic request, keeping metadata and extensions.

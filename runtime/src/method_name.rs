@@ -74,7 +74,9 @@ impl MethodName {
             _ => return Err(InvalidMethodName::new(&raw, "has fewer than two `/`")),
         };
         let service_start = first + 1;
-        let dot = raw[service_start..second].rfind('.').map(|i| service_start + i);
+        let dot = raw[service_start..second]
+            .rfind('.')
+            .map(|i| service_start + i);
         Ok(Self {
             raw,
             service_start,
@@ -85,7 +87,8 @@ impl MethodName {
 
     /// The proto package, `""` when the service has none (`/DummyService/Execute`).
     pub fn package(&self) -> &str {
-        self.dot.map_or("", |dot| &self.raw[self.service_start..dot])
+        self.dot
+            .map_or("", |dot| &self.raw[self.service_start..dot])
     }
 
     /// The service name without its package.
@@ -216,11 +219,28 @@ mod tests {
     #[test]
     fn parses_the_reference_table() {
         let table = [
-            ("/foo.bar.SearchService/Search", ("foo.bar", "SearchService", "Search", "foo.bar.SearchService")),
-            ("/SearchService/Search", ("", "SearchService", "Search", "SearchService")),
+            (
+                "/foo.bar.SearchService/Search",
+                (
+                    "foo.bar",
+                    "SearchService",
+                    "Search",
+                    "foo.bar.SearchService",
+                ),
+            ),
+            (
+                "/SearchService/Search",
+                ("", "SearchService", "Search", "SearchService"),
+            ),
             ("/a.b.c.d.Svc/M", ("a.b.c.d", "Svc", "M", "a.b.c.d.Svc")),
-            ("/grpc.health.v1.Health/Check", ("grpc.health.v1", "Health", "Check", "grpc.health.v1.Health")),
-            ("/DummyService/Execute", ("", "DummyService", "Execute", "DummyService")),
+            (
+                "/grpc.health.v1.Health/Check",
+                ("grpc.health.v1", "Health", "Check", "grpc.health.v1.Health"),
+            ),
+            (
+                "/DummyService/Execute",
+                ("", "DummyService", "Execute", "DummyService"),
+            ),
             ("/.Svc/M", ("", "Svc", "M", "Svc")),
             ("/pkg./M", ("pkg", "", "M", "pkg.")),
             ("//M", ("", "", "M", "")),
@@ -246,8 +266,14 @@ mod tests {
         ] {
             let err = parse_method_name(path).unwrap_err();
             assert_eq!(err.path(), path);
-            assert_eq!(err.to_string(), format!("invalid gRPC method name `{path}`: {reason}"));
-            assert_eq!(tonic::Status::from(err).code(), tonic::Code::InvalidArgument);
+            assert_eq!(
+                err.to_string(),
+                format!("invalid gRPC method name `{path}`: {reason}")
+            );
+            assert_eq!(
+                tonic::Status::from(err).code(),
+                tonic::Code::InvalidArgument
+            );
         }
     }
 
@@ -261,21 +287,36 @@ mod tests {
         assert_eq!(n.to_string(), "/foo.bar.SearchService/Search");
         // Values are inserted raw, without escaping, as the reference's f-string does.
         let quoted = MethodName::new("a'b", "S", "M");
-        assert_eq!(format!("{quoted:?}"), "MethodName(package='a'b', service='S', method='M')");
+        assert_eq!(
+            format!("{quoted:?}"),
+            "MethodName(package='a'b', service='S', method='M')"
+        );
     }
 
     #[test]
     fn constructors_agree_with_the_parser() {
         let built = MethodName::new("foo.bar", "SearchService", "Search");
-        assert_eq!(built, parse_method_name("/foo.bar.SearchService/Search").unwrap());
+        assert_eq!(
+            built,
+            parse_method_name("/foo.bar.SearchService/Search").unwrap()
+        );
         assert_eq!(
             (built.package(), built.service(), built.method()),
             ("foo.bar", "SearchService", "Search")
         );
-        assert_eq!(MethodName::new("", "SearchService", "Search").fully_qualified_service(), "SearchService");
+        assert_eq!(
+            MethodName::new("", "SearchService", "Search").fully_qualified_service(),
+            "SearchService"
+        );
         let from_service = MethodName::from_service("grpc.health.v1.Health", "Check");
         assert_eq!(from_service.as_str(), "/grpc.health.v1.Health/Check");
         assert_eq!(from_service.package(), "grpc.health.v1");
-        assert_eq!("/DummyService/Execute".parse::<MethodName>().unwrap().service(), "DummyService");
+        assert_eq!(
+            "/DummyService/Execute"
+                .parse::<MethodName>()
+                .unwrap()
+                .service(),
+            "DummyService"
+        );
     }
 }

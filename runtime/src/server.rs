@@ -20,12 +20,21 @@ pub trait Kind<T> {
     type Body: Send + 'static;
     /// What tonic takes after the interceptors.
     type Out;
-    /// From tonic's view to the interceptors'.
-    fn inward(body: T) -> Self::Body;
     /// From the interceptors' view back to tonic's.
     fn outward(body: Self::Body) -> Self::Out;
     /// Applies what the interceptors set on the context to a successful response.
-    fn finish(response: Response<Self::Body>, outcome: Outcome) -> Result<Response<Self::Body>, Status>;
+    fn finish(
+        response: Response<Self::Body>,
+        outcome: Outcome,
+    ) -> Result<Response<Self::Body>, Status>;
+}
+
+/// The conversion from tonic's view to the interceptors', apart from [`Kind`]: its bounds
+/// (a boxed stream must be `'static`) must not take part in normalizing `Kind::Body`, or
+/// the `Send` check of the method's future fails on erased lifetimes (rust#100013).
+pub trait Inward<T>: Kind<T> {
+    /// From tonic's view to the interceptors'.
+    fn inward(body: T) -> Self::Body;
 }
 
 /// A single message.
@@ -40,13 +49,15 @@ pub struct RequestStream;
 #[derive(Clone, Copy, Debug)]
 pub struct ResponseStream;
 
-impl<M: Send + 'static> Kind<M> for Message {
-    type Body = M;
-    type Out = M;
-
+impl<M: Send + 'static> Inward<M> for Message {
     fn inward(body: M) -> M {
         body
     }
+}
+
+impl<M: Send + 'static> Kind<M> for Message {
+    type Body = M;
+    type Out = M;
 
     fn outward(body: M) -> M {
         body
@@ -63,36 +74,46 @@ impl<M: Send + 'static> Kind<M> for Message {
     }
 }
 
-impl<M: prost::Message + Default + Send + 'static> Kind<tonic::Streaming<M>> for RequestStream {
-    type Body = Streaming<M>;
-    type Out = tonic::Streaming<M>;
-
+impl<M: prost::Message + Default + Send + 'static> Inward<tonic::Streaming<M>> for RequestStream {
     fn inward(body: tonic::Streaming<M>) -> Streaming<M> {
         Streaming::from_tonic(body)
     }
+}
+
+impl<M: prost::Message + Default + Send + 'static> Kind<tonic::Streaming<M>> for RequestStream {
+    type Body = Streaming<M>;
+    type Out = tonic::Streaming<M>;
 
     fn outward(body: Streaming<M>) -> tonic::Streaming<M> {
         body.into_tonic()
     }
 
-    fn finish(response: Response<Streaming<M>>, _: Outcome) -> Result<Response<Streaming<M>>, Status> {
+    fn finish(
+        response: Response<Streaming<M>>,
+        _: Outcome,
+    ) -> Result<Response<Streaming<M>>, Status> {
         Ok(response)
     }
 }
 
-impl<S: ResultStream> Kind<S> for ResponseStream {
-    type Body = Streaming<S::Message>;
-    type Out = InterceptedStream<S>;
-
+impl<S: ResultStream + Send + 'static> Inward<S> for ResponseStream {
     fn inward(body: S) -> Self::Body {
         Streaming::new(body)
     }
+}
+
+impl<S: ResultStream + Send> Kind<S> for ResponseStream {
+    type Body = Streaming<S::Message>;
+    type Out = InterceptedStream<S>;
 
     fn outward(body: Self::Body) -> InterceptedStream<S> {
         InterceptedStream::new(body)
     }
 
-    fn finish(mut response: Response<Self::Body>, mut outcome: Outcome) -> Result<Response<Self::Body>, Status> {
+    fn finish(
+        mut response: Response<Self::Body>,
+        mut outcome: Outcome,
+    ) -> Result<Response<Self::Body>, Status> {
         let status = outcome.error_status();
         merge(response.metadata_mut(), outcome.headers);
         response.get_mut().end_with(status, outcome.trailers);
@@ -101,34 +122,40 @@ impl<S: ResultStream> Kind<S> for ResponseStream {
 }
 
 /// The method's name, built once per process.
-pub fn method_name(cell: &'static OnceLock<MethodName>, service: &str, method: &str) -> &'static MethodName {
+pub fn method_name(
+    cell: &'static OnceLock<MethodName>,
+    service: &str,
+    method: &str,
+) -> &'static MethodName {
     cell.get_or_init(|| MethodName::from_service(service, method))
 }
 
 /// Runs `interceptors` around `handler` for one call of an `#[intercepted]` method.
-/// The handler gets the request and the call's [`Context`].
-pub async fn serve<I, QK, PK, QT, PT, H, Fut>(
+/// The handler gets the request and the call's [`Context`]; `state` is the call's state,
+/// owned by the caller so that the handler's future may hold the context.
+pub async fn serve<'call, I, QK, PK, QT, PT, H, Fut>(
     interceptors: &I,
     method_name: &MethodName,
     _kinds: (QK, PK),
     request: tonic::Request<QT>,
+    state: &'call CallState,
     handler: H,
 ) -> Result<tonic::Response<PK::Out>, Status>
 where
     I: CallInterceptor + ?Sized,
-    QK: Kind<QT, Out = QT>,
-    PK: Kind<PT>,
+    QK: Inward<QT, Out = QT>,
+    PK: Inward<PT>,
     QT: Send,
-    H: for<'call> FnOnce(tonic::Request<QT>, Context<'call>) -> Fut + Clone + Send,
+    H: FnOnce(tonic::Request<QT>, Context<'call>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<tonic::Response<PT>, Status>> + Send,
 {
-    let state = CallState::default();
-    let handler = link(move |request: Request<QK::Body>, context: Context<'_>| async move {
-        let response = handler(request.map(QK::outward).into_tonic(), context).await?;
+    let handler_context = Context::new(Side::Server, state);
+    let handler = link(move |request: Request<QK::Body>| async move {
+        let response = handler(request.map(QK::outward).into_tonic(), handler_context).await?;
         Ok(Response::from_tonic(response).map(PK::inward))
     });
     let request = Request::from_tonic(request).map(QK::inward);
-    let mut context = Context::new(Side::Server, &state);
+    let mut context = Context::new(Side::Server, state);
     let result = interceptors
         .intercept(Next::new(handler), request, &mut context, method_name)
         .await;

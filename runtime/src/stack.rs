@@ -11,7 +11,7 @@ use crate::{CallInterceptor, Chain, Context, MethodName, Next, Request, Response
 /// Interceptors run one inside the other; the list behind a tuple interceptor.
 pub(crate) trait Stack: Send + Sync {
     /// Runs the interceptors around `next`.
-    fn run<'call, N: Chain<'call>>(
+    fn run<'call, N: Chain>(
         &self,
         next: N,
         request: Request<N::ReqBody>,
@@ -22,7 +22,7 @@ pub(crate) trait Stack: Send + Sync {
 
 /// No interceptor: calls the rest of the chain.
 impl CallInterceptor for () {
-    fn intercept<'call, N: Chain<'call>>(
+    fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
@@ -34,14 +34,15 @@ impl CallInterceptor for () {
 }
 
 impl Stack for () {
-    fn run<'call, N: Chain<'call>>(
+    fn run<'call, N: Chain>(
         &self,
         next: N,
         request: Request<N::ReqBody>,
         context: Context<'call>,
         _method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        next.call(request, context)
+        let _ = context;
+        next.call(request)
     }
 }
 
@@ -49,7 +50,7 @@ impl Stack for () {
 struct Cons<'s, A, R>(&'s A, R);
 
 impl<A: CallInterceptor, R: Stack> Stack for Cons<'_, A, R> {
-    fn run<'call, N: Chain<'call>>(
+    fn run<'call, N: Chain>(
         &self,
         next: N,
         request: Request<N::ReqBody>,
@@ -57,11 +58,10 @@ impl<A: CallInterceptor, R: Stack> Stack for Cons<'_, A, R> {
         method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
         let rest = &self.1;
-        let inner = link(
-            move |request: Request<N::ReqBody>, context: Context<'call>| {
-                rest.run(next, request, context, method_name)
-            },
-        );
+        let inner_context = context.clone();
+        let inner = link(move |request: Request<N::ReqBody>| {
+            rest.run(next, request, inner_context, method_name)
+        });
         let interceptor = self.0;
         async move {
             interceptor
@@ -80,14 +80,14 @@ macro_rules! tuple_stack {
     ($($name:ident . $index:tt),+) => {
         /// Runs the interceptors of the tuple, the first outermost.
         impl<$($name: CallInterceptor),+> CallInterceptor for ($($name,)+) {
-            fn intercept<'call, N: Chain<'call>>(
+            fn intercept<'call, N: Chain>(
                 &self,
                 method: Next<'call, N>,
                 request: Request<N::ReqBody>,
                 context: &mut Context<'call>,
                 method_name: &MethodName,
             ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-                let context = context.handle();
+                let context = context.clone();
                 async move {
                     cons!(self; $($index),+)
                         .run(method.into_chain(), request, context, method_name)

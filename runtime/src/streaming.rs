@@ -235,14 +235,14 @@ impl<M: prost::Message + Send + 'static> http_body::Body for EncodeBody<M> {
 }
 
 /// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are.
-pub trait ResultStream: Stream<Item = Result<Self::Message, Status>> + Send + 'static {
+pub trait ResultStream: Stream<Item = Result<Self::Message, Status>> {
     /// The message type.
     type Message: Send + 'static;
 }
 
 impl<S, M> ResultStream for S
 where
-    S: Stream<Item = Result<M, Status>> + Send + 'static,
+    S: Stream<Item = Result<M, Status>>,
     M: Send + 'static,
 {
     type Message = M;
@@ -293,6 +293,8 @@ impl<S: ResultStream> Stream for InterceptedStream<S> {
 
 impl<S: ResultStream> fmt::Debug for InterceptedStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("InterceptedStream").field(&self.inner).finish()
+        f.debug_tuple("InterceptedStream")
+            .field(&self.inner)
+            .finish()
     }
 }

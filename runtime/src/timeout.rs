@@ -23,7 +23,12 @@ pub(crate) fn parse(value: &str) -> Option<Duration> {
 pub(crate) fn encode(timeout: Duration) -> String {
     const MAX: u128 = 99_999_999;
     let nanos = timeout.as_nanos();
-    for (unit, per) in [("n", 1), ("u", 1_000), ("m", 1_000_000), ("S", 1_000_000_000)] {
+    for (unit, per) in [
+        ("n", 1),
+        ("u", 1_000),
+        ("m", 1_000_000),
+        ("S", 1_000_000_000),
+    ] {
         let n = nanos.div_ceil(per);
         if n <= MAX {
             return format!("{n}{unit}");
@@ -53,7 +58,11 @@ mod tests {
 
     #[test]
     fn encodes_within_eight_digits_and_round_trips() {
-        for d in [Duration::from_millis(1500), Duration::from_secs(30), Duration::from_secs(86_400 * 400)] {
+        for d in [
+            Duration::from_millis(1500),
+            Duration::from_secs(30),
+            Duration::from_secs(86_400 * 400),
+        ] {
             let s = encode(d);
             assert!(s.len() <= 9, "{s}");
             assert!(parse(&s).unwrap() >= d);

@@ -34,10 +34,14 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_duplicate_arguments_with_a_suggestion() {
-        let err = InterceptorArgs::parse(quote!(crat = "x")).unwrap_err().to_string();
+        let err = InterceptorArgs::parse(quote!(crat = "x"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Unknown field: `crat`"), "{err}");
         assert!(err.contains("Did you mean `crate`?"), "{err}");
-        let err = InterceptorArgs::parse(quote!(crate = "a", crate = "b")).unwrap_err().to_string();
+        let err = InterceptorArgs::parse(quote!(crate = "a", crate = "b"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Duplicate field `crate`"), "{err}");
     }
 }

@@ -16,12 +16,16 @@ use super::args::InterceptorArgs;
 use super::validate::{Output, Signature};
 use crate::common::paths::runtime_path;
 
-pub(crate) fn expand(args: &InterceptorArgs, item: &ItemFn, sig: &Signature<'_>) -> syn::Result<TokenStream> {
+pub(crate) fn expand(
+    args: &InterceptorArgs,
+    item: &ItemFn,
+    sig: &Signature<'_>,
+) -> syn::Result<TokenStream> {
     let ident = &item.sig.ident;
     let rt = runtime_path(args.krate.as_ref())?;
     let call = Lifetime::new("'__grpc_interceptor_call", Span::mixed_site());
     let next = Ident::new("__GrpcInterceptorNext", Span::mixed_site());
-    let chain = quote!(<#next as #rt::Chain<#call>>);
+    let chain = quote!(<#next as #rt::Chain>);
 
     let (method_pat, method_path) = sig.method;
     let (request_pat, request_path) = sig.request;
@@ -36,9 +40,12 @@ pub(crate) fn expand(args: &InterceptorArgs, item: &ItemFn, sig: &Signature<'_>)
             let response = with_args(response, quote!(#chain::RespBody));
             // Spanned on the error type: a type that is no status is reported there.
             let into_status = quote_spanned!(error.span()=> #rt::__private::into_status);
-            (with_args(result, quote!(#response, #error)), quote!(#into_status(#user_fn_call)))
+            (
+                with_args(result, quote!(#response, #error)),
+                quote!(#into_status(#user_fn_call)),
+            )
         }
-        Output::Reply(reply) => (with_args(reply, quote!(#call, #next)), user_fn_call),
+        Output::Reply(reply) => (with_args(reply, quote!(#next)), user_fn_call),
     };
 
     let vis = &item.vis;
@@ -63,7 +70,7 @@ pub(crate) fn expand(args: &InterceptorArgs, item: &ItemFn, sig: &Signature<'_>)
         #[allow(unused_qualifications)]
         impl #rt::CallInterceptor for #ident {
             #[inline]
-            fn intercept<#call, #next: #rt::Chain<#call>>(
+            fn intercept<#call, #next: #rt::Chain>(
                 &self,
                 method: #rt::Next<#call, #next>,
                 request: #rt::Request<#chain::ReqBody>,
@@ -73,7 +80,7 @@ pub(crate) fn expand(args: &InterceptorArgs, item: &ItemFn, sig: &Signature<'_>)
                 Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespBody>, #rt::Status>,
             > + #rt::__private::core::marker::Send {
                 #(#fn_attrs)*
-                #asyncness fn #ident<#call, #next: #rt::Chain<#call>>(
+                #asyncness fn #ident<#call, #next: #rt::Chain>(
                     #method_pat: #method_ty,
                     #request_pat: #request_ty,
                     #context_pat: &mut #context_ty,

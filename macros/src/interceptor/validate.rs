@@ -6,7 +6,8 @@ use syn::{FnArg, GenericArgument, Pat, Path, PathArguments, ReturnType, Type};
 
 use crate::common::diag::Errors;
 
-const SIGNATURE: &str = "(method: Next<'_>, request: Request, context: &mut Context, method_name: &MethodName)";
+const SIGNATURE: &str =
+    "(method: Next<'_>, request: Request, context: &mut Context, method_name: &MethodName)";
 
 /// A validated interceptor signature: the parameter patterns and the user's type paths,
 /// to which the expansion adds the generic arguments.
@@ -26,7 +27,11 @@ pub(crate) enum Output<'a> {
 }
 
 pub(crate) fn not_a_fn(item: &TokenStream) -> syn::Error {
-    let span = item.clone().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let span = item
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
     syn::Error::new(
         span,
         "`#[interceptor]` can only be applied to a `fn` or an `async fn`\n\nhelp: to make a type an interceptor, implement `grpc_interceptor::CallInterceptor` for it",
@@ -36,16 +41,25 @@ pub(crate) fn not_a_fn(item: &TokenStream) -> syn::Error {
 pub(crate) fn signature(sig: &syn::Signature) -> syn::Result<Signature<'_>> {
     let mut errors = Errors::default();
     if let Some(constness) = &sig.constness {
-        errors.push_spanned(constness, "`#[interceptor]` cannot be applied to a `const fn`");
+        errors.push_spanned(
+            constness,
+            "`#[interceptor]` cannot be applied to a `const fn`",
+        );
     }
     if let Some(unsafety) = &sig.unsafety {
-        errors.push_spanned(unsafety, "`#[interceptor]` cannot be applied to an `unsafe fn`");
+        errors.push_spanned(
+            unsafety,
+            "`#[interceptor]` cannot be applied to an `unsafe fn`",
+        );
     }
     if let Some(abi) = &sig.abi {
         errors.push_spanned(abi, "`#[interceptor]` cannot be applied to an `extern` fn");
     }
     if let Some(variadic) = &sig.variadic {
-        errors.push_spanned(variadic, "`#[interceptor]` cannot be applied to a variadic fn");
+        errors.push_spanned(
+            variadic,
+            "`#[interceptor]` cannot be applied to a variadic fn",
+        );
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push_spanned(
@@ -76,18 +90,26 @@ pub(crate) fn signature(sig: &syn::Signature) -> syn::Result<Signature<'_>> {
             path_param(&typed[0].ty, "method", "Next", Ref::None, &mut errors),
             path_param(&typed[1].ty, "request", "Request", Ref::None, &mut errors),
             path_param(&typed[2].ty, "context", "Context", Ref::Mut, &mut errors),
-            path_param(&typed[3].ty, "method_name", "MethodName", Ref::Shared, &mut errors),
+            path_param(
+                &typed[3].ty,
+                "method_name",
+                "MethodName",
+                Ref::Shared,
+                &mut errors,
+            ),
         )
     });
     errors.finish()?;
     match (params, output) {
-        (Some((Some(method), Some(request), Some(context), Some(_))), Some(output)) => Ok(Signature {
-            method: (&typed[0].pat, method),
-            request: (&typed[1].pat, request),
-            context: (&typed[2].pat, context),
-            method_name: (&typed[3].pat, &typed[3].ty),
-            output,
-        }),
+        (Some((Some(method), Some(request), Some(context), Some(_))), Some(output)) => {
+            Ok(Signature {
+                method: (&typed[0].pat, method),
+                request: (&typed[1].pat, request),
+                context: (&typed[2].pat, context),
+                method_name: (&typed[3].pat, &typed[3].ty),
+                output,
+            })
+        }
         _ => Err(syn::Error::new(sig.span(), "invalid interceptor signature")),
     }
 }
@@ -101,7 +123,13 @@ enum Ref {
 
 /// Checks that `ty` is `Name`, `&Name` or `&mut Name` (any path ending in `Name`, with at
 /// most a lifetime argument) and returns that path.
-fn path_param<'a>(ty: &'a Type, param: &str, name: &str, want: Ref, errors: &mut Errors) -> Option<&'a Path> {
+fn path_param<'a>(
+    ty: &'a Type,
+    param: &str,
+    name: &str,
+    want: Ref,
+    errors: &mut Errors,
+) -> Option<&'a Path> {
     let expected = match want {
         Ref::None => format!("`{name}`"),
         Ref::Shared => format!("`&{name}`"),
@@ -117,7 +145,11 @@ fn path_param<'a>(ty: &'a Type, param: &str, name: &str, want: Ref, errors: &mut
         }
     };
     match inner {
-        Type::Path(p) if p.qself.is_none() && ends_with(&p.path, name) && at_most_lifetime(&p.path) => Some(&p.path),
+        Type::Path(p)
+            if p.qself.is_none() && ends_with(&p.path, name) && at_most_lifetime(&p.path) =>
+        {
+            Some(&p.path)
+        }
         _ => {
             errors.push_spanned(ty, format!("the `{param}` parameter of an interceptor must be {expected}\n\nhelp: the signature is `{SIGNATURE}`"));
             None
@@ -142,21 +174,31 @@ fn at_most_lifetime(path: &Path) -> bool {
 fn output<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Option<Output<'a>> {
     let is_async = sig.asyncness.is_some();
     let (expected, hint) = if is_async {
-        ("`Result<Response, Status>`", "an `async fn` interceptor returns `Result<Response, Status>` (any error type that converts into `Status` works); `Reply` is what a plain `fn` interceptor returns")
+        (
+            "`Result<Response, Status>`",
+            "an `async fn` interceptor returns `Result<Response, Status>` (any error type that converts into `Status` works); `Reply` is what a plain `fn` interceptor returns",
+        )
     } else {
-        ("`Reply`", "a plain `fn` interceptor returns the `Reply` of `method.call(request, context)`, or `Reply::error(status)`; make it an `async fn` to return `Result<Response, Status>`")
+        (
+            "`Reply`",
+            "a plain `fn` interceptor returns the `Reply` of `method.call(request, context)`, or `Reply::error(status)`; make it an `async fn` to return `Result<Response, Status>`",
+        )
     };
     let ty = match &sig.output {
         ReturnType::Type(_, ty) => &**ty,
         ReturnType::Default => {
-            errors.push_spanned(&sig.ident, format!("an interceptor must return {expected}\n\nhelp: {hint}"));
+            errors.push_spanned(
+                &sig.ident,
+                format!("an interceptor must return {expected}\n\nhelp: {hint}"),
+            );
             return None;
         }
     };
     let found = match ty {
         Type::Path(p) if p.qself.is_none() => {
             if is_async {
-                result_parts(&p.path).map(|(response, error)| Output::Result(&p.path, response, error))
+                result_parts(&p.path)
+                    .map(|(response, error)| Output::Result(&p.path, response, error))
             } else if ends_with(&p.path, "Reply") && at_most_lifetime(&p.path) {
                 Some(Output::Reply(&p.path))
             } else {
@@ -166,7 +208,10 @@ fn output<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Option<Output<'a>
         _ => None,
     };
     if found.is_none() {
-        errors.push_spanned(ty, format!("an interceptor must return {expected}\n\nhelp: {hint}"));
+        errors.push_spanned(
+            ty,
+            format!("an interceptor must return {expected}\n\nhelp: {hint}"),
+        );
     }
     found
 }
@@ -183,7 +228,9 @@ fn result_parts(path: &Path) -> Option<(&Path, &Type)> {
     let mut types = args.args.iter();
     match (types.next(), types.next(), types.next()) {
         (Some(GenericArgument::Type(Type::Path(ok))), Some(GenericArgument::Type(err)), None)
-            if ok.qself.is_none() && ends_with(&ok.path, "Response") && at_most_lifetime(&ok.path) =>
+            if ok.qself.is_none()
+                && ends_with(&ok.path, "Response")
+                && at_most_lifetime(&ok.path) =>
         {
             Some((&ok.path, err))
         }
@@ -197,7 +244,9 @@ mod tests {
     use syn::parse_quote;
 
     fn check(item: syn::ItemFn) -> Result<bool, String> {
-        signature(&item.sig).map(|s| matches!(s.output, Output::Result(..))).map_err(|e| e.to_string())
+        signature(&item.sig)
+            .map(|s| matches!(s.output, Output::Result(..)))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -215,18 +264,84 @@ mod tests {
     #[test]
     fn rejects_each_misuse_with_its_own_message() {
         let cases: Vec<(syn::ItemFn, &str)> = vec![
-            (parse_quote!(const fn f() {}), "cannot be applied to a `const fn`"),
-            (parse_quote!(unsafe fn f() {}), "cannot be applied to an `unsafe fn`"),
-            (parse_quote!(extern "C" fn f() {}), "cannot be applied to an `extern` fn"),
-            (parse_quote!(fn f<T>(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}), "cannot have generic parameters"),
-            (parse_quote!(fn f(a: Next, b: Request) -> Reply {}), "takes 4 parameters, found 2"),
-            (parse_quote!(fn f(a: Next, b: String, c: &mut Context, d: &MethodName) -> Reply {}), "the `request` parameter of an interceptor must be `Request`"),
-            (parse_quote!(fn f(a: Next, b: Request, c: &Context, d: &MethodName) -> Reply {}), "the `context` parameter of an interceptor must be `&mut Context`"),
-            (parse_quote!(fn f(a: Next, b: Request, c: &mut Context, d: MethodName) -> Reply {}), "the `method_name` parameter of an interceptor must be `&MethodName`"),
-            (parse_quote!(fn f(a: Request, b: Request, c: &mut Context, d: &MethodName) -> Reply {}), "the `method` parameter of an interceptor must be `Next`"),
-            (parse_quote!(fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Result<Response, Status> {}), "must return `Reply`"),
-            (parse_quote!(async fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}), "must return `Result<Response, Status>`"),
-            (parse_quote!(fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) {}), "must return `Reply`"),
+            (
+                parse_quote!(
+                    const fn f() {}
+                ),
+                "cannot be applied to a `const fn`",
+            ),
+            (
+                parse_quote!(
+                    unsafe fn f() {}
+                ),
+                "cannot be applied to an `unsafe fn`",
+            ),
+            (
+                parse_quote!(
+                    extern "C" fn f() {}
+                ),
+                "cannot be applied to an `extern` fn",
+            ),
+            (
+                parse_quote!(
+                    fn f<T>(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
+                ),
+                "cannot have generic parameters",
+            ),
+            (
+                parse_quote!(
+                    fn f(a: Next, b: Request) -> Reply {}
+                ),
+                "takes 4 parameters, found 2",
+            ),
+            (
+                parse_quote!(
+                    fn f(a: Next, b: String, c: &mut Context, d: &MethodName) -> Reply {}
+                ),
+                "the `request` parameter of an interceptor must be `Request`",
+            ),
+            (
+                parse_quote!(
+                    fn f(a: Next, b: Request, c: &Context, d: &MethodName) -> Reply {}
+                ),
+                "the `context` parameter of an interceptor must be `&mut Context`",
+            ),
+            (
+                parse_quote!(
+                    fn f(a: Next, b: Request, c: &mut Context, d: MethodName) -> Reply {}
+                ),
+                "the `method_name` parameter of an interceptor must be `&MethodName`",
+            ),
+            (
+                parse_quote!(
+                    fn f(a: Request, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
+                ),
+                "the `method` parameter of an interceptor must be `Next`",
+            ),
+            (
+                parse_quote!(
+                    fn f(
+                        a: Next,
+                        b: Request,
+                        c: &mut Context,
+                        d: &MethodName,
+                    ) -> Result<Response, Status> {
+                    }
+                ),
+                "must return `Reply`",
+            ),
+            (
+                parse_quote!(
+                    async fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
+                ),
+                "must return `Result<Response, Status>`",
+            ),
+            (
+                parse_quote!(
+                    fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) {}
+                ),
+                "must return `Reply`",
+            ),
         ];
         for (item, message) in cases {
             let err = check(item).unwrap_err();
@@ -236,7 +351,9 @@ mod tests {
 
     #[test]
     fn reports_all_errors_of_one_signature_at_once() {
-        let item: syn::ItemFn = parse_quote!(const unsafe fn f(a: Next, b: String, c: &Context, d: &MethodName) -> u8 {});
+        let item: syn::ItemFn = parse_quote!(
+            const unsafe fn f(a: Next, b: String, c: &Context, d: &MethodName) -> u8 {}
+        );
         let err = signature(&item.sig).err().unwrap();
         assert_eq!(err.into_iter().count(), 5);
     }

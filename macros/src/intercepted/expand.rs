@@ -1,0 +1,259 @@
+//! The expansion of `#[intercepted]`: every method body runs inside the interceptor chain.
+//!
+//! ```text
+//! async fn execute(&self, request: Request<In>) -> Result<Response<Out>, Status> { body }
+//! ```
+//! becomes
+//! ```text
+//! async fn execute(&self, __request: Request<In>) -> Result<Response<Out>, Status> {
+//!     static NAME: OnceLock<MethodName> = ..;
+//!     let state = CallState::default();
+//!     serve(&(&(a), &(b),), name, (Message, Message), __request, &state,
+//!           move |request: Request<In>, _| async move { body }).await
+//! }
+//! ```
+//! Associated stream types become `InterceptedStream<T>`; inside the bodies, `Self::T`
+//! still means the type the user wrote.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, ImplItem, ItemImpl, Path, PathArguments};
+
+use super::args::InterceptedArgs;
+use super::validate::{Method, Service};
+use crate::common::paths::runtime_path;
+
+pub(crate) fn expand(
+    args: &InterceptedArgs,
+    item: &ItemImpl,
+    service: &Service<'_>,
+) -> syn::Result<TokenStream> {
+    let rt = runtime_path(args.krate.as_ref())?;
+    let service_name = match &args.service {
+        Some(name) => quote!(#name),
+        None => {
+            let server = server_path(service.trait_path);
+            quote!(<#server<()> as #rt::__private::tonic::server::NamedService>::NAME)
+        }
+    };
+    let interceptors = &args.interceptors;
+    let interceptors = quote!(&(#(&(#interceptors),)*));
+    let originals: HashMap<String, TokenStream> = service
+        .streams
+        .iter()
+        .map(|(name, ty)| {
+            (
+                name.clone(),
+                quote!(<#ty as #rt::__private::Identity>::This),
+            )
+        })
+        .collect();
+
+    let mut item = item.clone();
+    for impl_item in &mut item.items {
+        match impl_item {
+            ImplItem::Type(t) => {
+                let ty = &t.ty;
+                t.ty =
+                    syn::parse_quote_spanned!(ty.span()=> #rt::__private::InterceptedStream<#ty>);
+            }
+            ImplItem::Fn(f) => {
+                f.attrs.retain(|a| !a.path().is_ident("intercepted"));
+                let Some(method) = service.methods.get(&f.sig.ident.to_string()) else {
+                    continue;
+                };
+                let body = MethodBody {
+                    rt: &rt,
+                    interceptors: &interceptors,
+                    service_name: &service_name,
+                    originals: &originals,
+                };
+                f.block = syn::parse2(body.expand(f, method))?;
+                if let Some(FnArg::Typed(request)) = f.sig.inputs.iter_mut().nth(1) {
+                    let ident = request_ident();
+                    *request.pat = syn::parse_quote!(#ident);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !item.attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "async_trait")
+    }) {
+        item.attrs
+            .push(syn::parse_quote!(#[#rt::__private::tonic::async_trait]));
+    }
+    Ok(quote!(#item))
+}
+
+fn request_ident() -> Ident {
+    Ident::new("__grpc_interceptor_request", Span::mixed_site())
+}
+
+struct MethodBody<'a> {
+    rt: &'a Path,
+    interceptors: &'a TokenStream,
+    service_name: &'a TokenStream,
+    originals: &'a HashMap<String, TokenStream>,
+}
+
+impl MethodBody<'_> {
+    fn expand(&self, f: &syn::ImplItemFn, method: &Method<'_>) -> TokenStream {
+        let rt = self.rt;
+        let service_name = self.service_name;
+        let interceptors = if method.args.skip.is_present() {
+            quote!(&())
+        } else {
+            self.interceptors.clone()
+        };
+        let proto_name = match &method.args.name {
+            Some(name) => quote!(#name),
+            None => {
+                let name = upper_camel(&f.sig.ident);
+                quote!(#name)
+            }
+        };
+        let request_kind = if method.streaming_request {
+            quote!(RequestStream)
+        } else {
+            quote!(Message)
+        };
+        let response_kind = if method.streaming_response {
+            quote!(ResponseStream)
+        } else {
+            quote!(Message)
+        };
+        let (request_pat, request_ty) = method.request;
+        let request_ty = self.rewrite(quote!(#request_ty));
+        let output = match &f.sig.output {
+            syn::ReturnType::Type(_, ty) => {
+                let ty = self.rewrite(quote!(#ty));
+                quote_spanned!(ty.span()=> #ty)
+            }
+            syn::ReturnType::Default => quote!(()),
+        };
+        let block = &f.block;
+        let body = self.rewrite(quote!(#block));
+        let context = match &method.args.context {
+            Some(ident) => quote!(#[allow(unused_mut)] mut #ident),
+            None => quote!(_),
+        };
+        let request = request_ident();
+        quote! {{
+            static __GRPC_INTERCEPTOR_METHOD: #rt::__private::OnceLock<#rt::MethodName> =
+                #rt::__private::OnceLock::new();
+            let __grpc_interceptor_state = #rt::__private::CallState::default();
+            #rt::__private::serve(
+                #interceptors,
+                #rt::__private::method_name(&__GRPC_INTERCEPTOR_METHOD, #service_name, #proto_name),
+                (#rt::__private::#request_kind, #rt::__private::#response_kind),
+                #request,
+                &__grpc_interceptor_state,
+                move |#request_pat: #request_ty, #context| async move {
+                    #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                    if let #rt::__private::core::option::Option::Some(__grpc_interceptor_ret) =
+                        #rt::__private::core::option::Option::None::<#output>
+                    {
+                        return __grpc_interceptor_ret;
+                    }
+                    let __grpc_interceptor_ret: #output = #body;
+                    #[allow(unreachable_code)]
+                    __grpc_interceptor_ret
+                },
+            )
+            .await
+        }}
+    }
+
+    /// Replaces `Self::Stream` with the type the user wrote for it.
+    fn rewrite(&self, tokens: TokenStream) -> TokenStream {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut out = TokenStream::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            match &tokens[i] {
+                TokenTree::Group(g) => {
+                    let mut group = Group::new(g.delimiter(), self.rewrite(g.stream()));
+                    group.set_span(g.span());
+                    out.extend([TokenTree::Group(group)]);
+                }
+                TokenTree::Ident(id) if id == "Self" => {
+                    let path_sep = matches!(
+                        (tokens.get(i + 1), tokens.get(i + 2)),
+                        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':'
+                    );
+                    let original = match tokens.get(i + 3) {
+                        Some(TokenTree::Ident(name)) if path_sep => {
+                            self.originals.get(&name.to_string())
+                        }
+                        _ => None,
+                    };
+                    if let Some(original) = original {
+                        out.extend(original.clone());
+                        i += 4;
+                        continue;
+                    }
+                    out.extend([tokens[i].clone()]);
+                }
+                other => out.extend([other.clone()]),
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+/// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`.
+fn server_path(trait_path: &Path) -> Path {
+    let mut path = trait_path.clone();
+    if let Some(last) = path.segments.last_mut() {
+        last.ident = format_ident!("{}Server", last.ident, span = last.ident.span());
+        last.arguments = PathArguments::None;
+    }
+    path
+}
+
+/// The proto name tonic-build derived `ident` from: `execute_server_stream` gives
+/// `ExecuteServerStream`.
+fn upper_camel(ident: &Ident) -> String {
+    let name = ident.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    name.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_proto_names_and_server_paths() {
+        assert_eq!(
+            upper_camel(&format_ident!("execute_server_stream")),
+            "ExecuteServerStream"
+        );
+        assert_eq!(upper_camel(&format_ident!("execute")), "Execute");
+        assert_eq!(
+            upper_camel(&Ident::new_raw("type", Span::call_site())),
+            "Type"
+        );
+        let path: Path = syn::parse_quote!(pb::greeter_server::Greeter);
+        let server = server_path(&path);
+        assert_eq!(
+            quote!(#server).to_string(),
+            quote!(pb::greeter_server::GreeterServer).to_string()
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! What `#[intercepted]` accepts: the `async fn`s of a tonic service trait impl.
+
+use std::collections::HashMap;
+
+use darling::FromAttributes;
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{
+    FnArg, GenericArgument, GenericParam, ImplItem, ImplItemFn, ItemImpl, Pat, Path, PathArguments,
+    Type,
+};
+
+use super::args::MethodArgs;
+use crate::common::diag::Errors;
+
+/// A validated service impl.
+pub(crate) struct Service<'a> {
+    pub(crate) trait_path: &'a Path,
+    /// The associated (response stream) types, by name.
+    pub(crate) streams: HashMap<String, &'a Type>,
+    pub(crate) methods: HashMap<String, Method<'a>>,
+}
+
+/// One service method.
+pub(crate) struct Method<'a> {
+    pub(crate) args: MethodArgs,
+    pub(crate) request: (&'a Pat, &'a Type),
+    pub(crate) streaming_request: bool,
+    pub(crate) streaming_response: bool,
+}
+
+pub(crate) fn not_an_impl(item: &TokenStream) -> syn::Error {
+    let span = item
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    syn::Error::new(
+        span,
+        "`#[intercepted]` can only be applied to the impl of a tonic service trait, e.g. `impl Greeter for MyGreeter`",
+    )
+}
+
+pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
+    let mut errors = Errors::default();
+    let Some((_, trait_path, _)) = &item.trait_ else {
+        return Err(syn::Error::new_spanned(
+            &item.self_ty,
+            "`#[intercepted]` applies to the impl of a tonic service trait, not to an inherent impl\n\nhelp: write `impl Greeter for MyGreeter`, with `Greeter` the trait tonic generated",
+        ));
+    };
+    let streams: HashMap<String, &Type> = item
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            ImplItem::Type(t) => Some((t.ident.to_string(), &t.ty)),
+            _ => None,
+        })
+        .collect();
+    let mut methods = HashMap::new();
+    let mut below_async_trait = false;
+    for item in &item.items {
+        let ImplItem::Fn(f) = item else { continue };
+        if is_async_trait_output(f) {
+            if !below_async_trait {
+                errors.push_spanned(
+                    &f.sig.ident,
+                    "`#[intercepted]` must be placed above `#[tonic::async_trait]`\n\nhelp: put `#[intercepted(...)]` first, then `#[tonic::async_trait]`, then `impl ...`",
+                );
+            }
+            below_async_trait = true;
+            continue;
+        }
+        let args = match MethodArgs::from_attributes(&f.attrs) {
+            Ok(args) => args,
+            Err(err) => {
+                errors.push(err.into());
+                continue;
+            }
+        };
+        match method(f, args, &streams) {
+            Ok(m) => {
+                methods.insert(f.sig.ident.to_string(), m);
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    errors.finish()?;
+    Ok(Service {
+        trait_path,
+        streams,
+        methods,
+    })
+}
+
+/// `#[async_trait]` has already turned this `async fn` into a `fn` returning a boxed future.
+fn is_async_trait_output(f: &ImplItemFn) -> bool {
+    f.sig
+        .generics
+        .params
+        .iter()
+        .any(|p| matches!(p, GenericParam::Lifetime(l) if l.lifetime.ident == "async_trait"))
+}
+
+fn method<'a>(
+    f: &'a ImplItemFn,
+    args: MethodArgs,
+    streams: &HashMap<String, &Type>,
+) -> syn::Result<Method<'a>> {
+    if f.sig.asyncness.is_none() {
+        return Err(syn::Error::new_spanned(
+            f.sig.fn_token,
+            "`#[intercepted]` expects the `async fn`s of a tonic service trait\n\nhelp: write `async fn`, as in the trait tonic generated",
+        ));
+    }
+    let mut inputs = f.sig.inputs.iter();
+    let request = match (inputs.next(), inputs.next(), inputs.next()) {
+        (Some(FnArg::Receiver(_)), Some(FnArg::Typed(request)), None) => {
+            (&*request.pat, &*request.ty)
+        }
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &f.sig.inputs,
+                "a tonic service method takes `&self` and one request\n\nhelp: the signature is `async fn name(&self, request: tonic::Request<Message>) -> Result<tonic::Response<Reply>, tonic::Status>`",
+            ));
+        }
+    };
+    let streaming_response = match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => mentions_self_type(quote::quote!(#ty), streams),
+        syn::ReturnType::Default => false,
+    };
+    Ok(Method {
+        args,
+        request,
+        streaming_request: is_streaming_request(request.1),
+        streaming_response,
+    })
+}
+
+/// `Request<Streaming<M>>`, whatever the paths: tonic's client-streaming request type.
+fn is_streaming_request(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    args.args.iter().any(|arg| {
+        matches!(arg, GenericArgument::Type(Type::Path(inner))
+            if inner.path.segments.last().is_some_and(|s| s.ident == "Streaming"))
+    })
+}
+
+/// Whether `tokens` name `Self::X` for one of the impl's associated types.
+pub(crate) fn mentions_self_type(tokens: TokenStream, streams: &HashMap<String, &Type>) -> bool {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    tokens.iter().enumerate().any(|(i, t)| match t {
+        TokenTree::Group(g) => mentions_self_type(g.stream(), streams),
+        TokenTree::Ident(id) if id == "Self" => {
+            matches!(tokens.get(i + 3), Some(TokenTree::Ident(name)) if streams.contains_key(&name.to_string()))
+                && matches!((tokens.get(i + 1), tokens.get(i + 2)), (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':')
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    #[test]
+    fn finds_modes_from_the_signatures() {
+        let item: ItemImpl = parse_quote! {
+            impl Svc for S {
+                type OutStream = Box<dyn Stream>;
+                async fn unary(&self, r: Request<M>) -> Result<Response<M>, Status> { todo!() }
+                async fn client(&self, r: Request<Streaming<M>>) -> Result<Response<M>, Status> { todo!() }
+                async fn server(&self, r: Request<M>) -> Result<Response<Self::OutStream>, Status> { todo!() }
+                async fn bidi(&self, r: tonic::Request<tonic::Streaming<M>>) -> Result<Response<Self::OutStream>, Status> { todo!() }
+                #[intercepted(skip)]
+                async fn skipped(&self, r: Request<M>) -> Result<Response<M>, Status> { todo!() }
+            }
+        };
+        let service = service(&item).unwrap();
+        let mode = |n: &str| {
+            let m = &service.methods[n];
+            (m.streaming_request, m.streaming_response)
+        };
+        assert_eq!(mode("unary"), (false, false));
+        assert_eq!(mode("client"), (true, false));
+        assert_eq!(mode("server"), (false, true));
+        assert_eq!(mode("bidi"), (true, true));
+        assert!(service.methods["skipped"].args.skip.is_present());
+    }
+
+    #[test]
+    fn rejects_inherent_impls_non_async_methods_and_the_wrong_attribute_order() {
+        let err = |item: ItemImpl| {
+            service(&item)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            err(parse_quote!(impl S { async fn f(&self, r: R) {} }))
+                .contains("not to an inherent impl")
+        );
+        assert!(
+            err(parse_quote!(impl T for S { fn f(&self, r: R) {} }))
+                .contains("expects the `async fn`s")
+        );
+        assert!(
+            err(parse_quote!(impl T for S { async fn f(&self) {} }))
+                .contains("takes `&self` and one request")
+        );
+        let below = err(parse_quote! {
+            impl T for S {
+                fn f<'life0, 'async_trait>(&'life0 self) -> Pin<Box<dyn Future<Output = ()> + Send + 'async_trait>> { todo!() }
+            }
+        });
+        assert!(
+            below.contains("must be placed above `#[tonic::async_trait]`"),
+            "{below}"
+        );
+    }
+}

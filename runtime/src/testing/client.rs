@@ -1,0 +1,78 @@
+//! `dummy_client`: a real server on 127.0.0.1 and a client connected to it.
+
+use std::error::Error;
+use std::ops::{Deref, DerefMut};
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::transport::{Channel, Server};
+
+use super::proto::dummy_service_client::DummyServiceClient;
+use super::{DummyService, SpecialCases};
+use crate::CallInterceptor;
+
+/// A client of a [`DummyService`] served on 127.0.0.1; dropping it stops the server.
+///
+/// Dereferences to the tonic-generated `DummyServiceClient`.
+#[derive(Debug)]
+pub struct DummyClient {
+    client: DummyServiceClient<Channel>,
+    channel: Channel,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl DummyClient {
+    /// The channel to the server, for calls the generated client cannot make (the
+    /// reference's `dummy_channel`): an unregistered method, raw bytes.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+}
+
+impl Deref for DummyClient {
+    type Target = DummyServiceClient<Channel>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.client
+    }
+}
+
+impl DerefMut for DummyClient {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.client
+    }
+}
+
+/// Serves a [`DummyService`] with `special_cases` behind `interceptors` (a tuple, outermost
+/// first; `()` for none) on 127.0.0.1 and an ephemeral port, and returns a client connected
+/// to it over HTTP/2. The server stops when the client is dropped.
+pub async fn dummy_client<I>(
+    special_cases: SpecialCases,
+    interceptors: I,
+) -> Result<DummyClient, Box<dyn Error + Send + Sync>>
+where
+    I: CallInterceptor + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let service = DummyService::new(special_cases, interceptors).into_server();
+    tokio::spawn(
+        Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async {
+                    let _ = stopped.await;
+                },
+            ),
+    );
+    let channel = Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    Ok(DummyClient {
+        client: DummyServiceClient::new(channel.clone()),
+        channel,
+        _shutdown: shutdown,
+    })
+}

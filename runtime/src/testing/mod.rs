@@ -1,0 +1,146 @@
+//! The test harness (feature `testing`), wire-compatible with Python's
+//! `grpc_interceptor.testing`: the `DummyService` of `proto/dummy.proto`, special cases
+//! keyed by input, [`raises`], and [`dummy_client`], which serves it over real HTTP/2 on
+//! 127.0.0.1 behind the interceptors under test.
+//!
+//! ```
+//! use grpc_interceptor::testing::{dummy_client, raises, DummyRequest, SpecialCases};
+//! use grpc_interceptor::Status;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let cases = SpecialCases::new().on("error", raises(Status::not_found("not here")));
+//! let mut client = dummy_client(cases, ()).await?;
+//! let echo = client.execute(DummyRequest { input: "foo".into() }).await?;
+//! assert_eq!(echo.into_inner().output, "foo");
+//! let err = client.execute(DummyRequest { input: "error".into() }).await.unwrap_err();
+//! assert_eq!((err.code(), err.message()), (grpc_interceptor::Code::NotFound, "not here"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod service;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tonic::Status;
+use tonic::metadata::MetadataMap;
+
+use crate::Context;
+
+pub use client::{DummyClient, dummy_client};
+pub use proto::{DummyRequest, DummyResponse};
+pub use service::DummyService;
+
+/// The code generated from `proto/dummy.proto`: messages, client and server.
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod proto {
+    include!(concat!(env!("OUT_DIR"), "/_.rs"));
+}
+
+/// What a special case sees: the call's [`Context`] (set a code, details or trailers) and
+/// the request metadata the handler received (the reference's `invocation_metadata()`).
+pub struct CaseContext<'a, 'call> {
+    metadata: &'a MetadataMap,
+    context: &'a mut Context<'call>,
+}
+
+impl CaseContext<'_, '_> {
+    /// The request metadata, in the order it was received.
+    pub fn metadata(&self) -> &MetadataMap {
+        self.metadata
+    }
+}
+
+impl<'call> Deref for CaseContext<'_, 'call> {
+    type Target = Context<'call>;
+
+    fn deref(&self) -> &Context<'call> {
+        self.context
+    }
+}
+
+impl DerefMut for CaseContext<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.context
+    }
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<String, Status>> + Send>>;
+
+#[derive(Clone)]
+enum Case {
+    Sync(Arc<dyn Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync>),
+    Async(Arc<dyn Fn(String) -> BoxFuture + Send + Sync>),
+}
+
+/// Outputs for particular inputs, keyed by exact input: a special case gets the input and
+/// returns the output, or fails the call with a status (or panics).
+#[derive(Clone, Default)]
+pub struct SpecialCases(HashMap<String, Case>);
+
+impl SpecialCases {
+    /// No special cases: every input is echoed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Answers `input` with `f(input, context)`.
+    pub fn on(
+        mut self,
+        input: impl Into<String>,
+        f: impl Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync + 'static,
+    ) -> Self {
+        self.0.insert(input.into(), Case::Sync(Arc::new(f)));
+        self
+    }
+
+    /// Answers `input` with the result of the future `f(input)`.
+    pub fn on_async<F, Fut>(mut self, input: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, Status>> + Send + 'static,
+    {
+        self.0.insert(
+            input.into(),
+            Case::Async(Arc::new(move |input| Box::pin(f(input)))),
+        );
+        self
+    }
+
+    /// The output for one input: the special case's, or the input itself.
+    async fn output(
+        &self,
+        input: String,
+        metadata: &MetadataMap,
+        context: &mut Context<'_>,
+    ) -> Result<String, Status> {
+        match self.0.get(&input) {
+            None => Ok(input),
+            Some(Case::Sync(f)) => f(&input, &mut CaseContext { metadata, context }),
+            Some(Case::Async(f)) => f(input).await,
+        }
+    }
+}
+
+impl fmt::Debug for SpecialCases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// A special case that fails every call with (a clone of) `error`.
+pub fn raises<E>(
+    error: E,
+) -> impl Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync + 'static
+where
+    E: Clone + Into<Status> + Send + Sync + 'static,
+{
+    move |_, _| Err(error.clone().into())
+}
