@@ -1,6 +1,17 @@
 //! Procedural macros for `grpc_interceptor`. Implementation detail; depend on
 //! `grpc_interceptor` instead, which re-exports them with their documentation.
 
+// No panics on user input: every misuse is a spanned compile error.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 use proc_macro::TokenStream;
 
 mod common;

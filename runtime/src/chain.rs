@@ -13,7 +13,8 @@ use crate::{Context, MethodName, Request, Response};
 /// four streaming modes, and sees the request, the response and the [`Context`].
 ///
 /// [`#[interceptor]`](crate::interceptor) implements this trait for a function. Implement it
-/// by hand for an interceptor with state or configuration:
+/// by hand for an interceptor with state or configuration, with an `async fn` or a plain
+/// `fn` returning a future:
 ///
 /// ```
 /// use std::future::Future;

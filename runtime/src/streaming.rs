@@ -30,6 +30,10 @@ pub struct Streaming<M> {
     finished: bool,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "boxing tonic's stream would cost an allocation per call"
+)]
 enum Source<M> {
     Tonic(tonic::Streaming<M>),
     Boxed(BoxStream<M>),

@@ -51,21 +51,19 @@ impl Counting {
 }
 
 impl CallInterceptor for Counting {
-    fn intercept<'call, N: Chain>(
+    async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        async move {
-            bump(&self.calls, method_name.as_str());
-            let result = method.call(request, context).await;
-            if result.is_err() {
-                bump(&self.errors, method_name.as_str());
-            }
-            result
+    ) -> Result<Response<N::RespBody>, Status> {
+        bump(&self.calls, method_name.as_str());
+        let result = method.call(request, context).await;
+        if result.is_err() {
+            bump(&self.errors, method_name.as_str());
         }
+        result
     }
 }
 
@@ -133,26 +131,24 @@ pub async fn pass_through(
 pub struct LogResponses(pub Log<String>);
 
 impl CallInterceptor for LogResponses {
-    fn intercept<'call, N: Chain>(
+    async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        async move {
-            let mut response = method.call(request, context).await?;
-            let log = Arc::clone(&self.0);
-            if let Some(stream) = response.stream_mut::<DummyResponse>() {
-                stream.inspect(move |r| {
-                    log.lock()
-                        .map_err(|_| Status::internal("log poisoned"))?
-                        .push(r.output.clone());
-                    Ok(())
-                });
-            }
-            Ok(response)
+    ) -> Result<Response<N::RespBody>, Status> {
+        let mut response = method.call(request, context).await?;
+        let log = Arc::clone(&self.0);
+        if let Some(stream) = response.stream_mut::<DummyResponse>() {
+            stream.inspect(move |r| {
+                log.lock()
+                    .map_err(|_| Status::internal("log poisoned"))?
+                    .push(r.output.clone());
+                Ok(())
+            });
         }
+        Ok(response)
     }
 }
 
@@ -170,38 +166,36 @@ pub enum Logged {
 pub struct LogOmni(pub Log<Logged>);
 
 impl CallInterceptor for LogOmni {
-    fn intercept<'call, N: Chain>(
+    async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
         request: Request<N::ReqBody>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        async move {
-            let mut response = method.call(request, context).await?;
-            let log = Arc::clone(&self.0);
-            if let Some(message) = response.message::<DummyResponse>() {
-                log.lock()
+    ) -> Result<Response<N::RespBody>, Status> {
+        let mut response = method.call(request, context).await?;
+        let log = Arc::clone(&self.0);
+        if let Some(message) = response.message::<DummyResponse>() {
+            log.lock()
+                .map_err(|_| Status::internal("log poisoned"))?
+                .push(Logged::One(message.output.clone()));
+        } else if let Some(stream) = response.stream_mut::<DummyResponse>() {
+            let seen: Log<String> = self::log();
+            let collect = Arc::clone(&seen);
+            stream.inspect(move |r| {
+                collect
+                    .lock()
                     .map_err(|_| Status::internal("log poisoned"))?
-                    .push(Logged::One(message.output.clone()));
-            } else if let Some(stream) = response.stream_mut::<DummyResponse>() {
-                let seen: Log<String> = self::log();
-                let collect = Arc::clone(&seen);
-                stream.inspect(move |r| {
-                    collect
-                        .lock()
-                        .map_err(|_| Status::internal("log poisoned"))?
-                        .push(r.output.clone());
-                    Ok(())
-                });
-                stream.on_end(move |_| {
-                    if let Ok(mut log) = log.lock() {
-                        log.push(Logged::Stream(entries(&seen)));
-                    }
-                });
-            }
-            Ok(response)
+                    .push(r.output.clone());
+                Ok(())
+            });
+            stream.on_end(move |_| {
+                if let Ok(mut log) = log.lock() {
+                    log.push(Logged::Stream(entries(&seen)));
+                }
+            });
         }
+        Ok(response)
     }
 }
 

@@ -175,35 +175,35 @@ impl MethodBody<'_> {
     fn rewrite(&self, tokens: TokenStream) -> TokenStream {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         let mut out = TokenStream::new();
-        let mut i = 0;
-        while i < tokens.len() {
-            match &tokens[i] {
+        let mut rest = tokens.as_slice();
+        while let Some((first, tail)) = rest.split_first() {
+            if let (
+                TokenTree::Ident(id),
+                [
+                    TokenTree::Punct(a),
+                    TokenTree::Punct(b),
+                    TokenTree::Ident(name),
+                    after @ ..,
+                ],
+            ) = (first, tail)
+                && id == "Self"
+                && a.as_char() == ':'
+                && b.as_char() == ':'
+                && let Some(original) = self.originals.get(&name.to_string())
+            {
+                out.extend(original.clone());
+                rest = after;
+                continue;
+            }
+            match first {
                 TokenTree::Group(g) => {
                     let mut group = Group::new(g.delimiter(), self.rewrite(g.stream()));
                     group.set_span(g.span());
                     out.extend([TokenTree::Group(group)]);
                 }
-                TokenTree::Ident(id) if id == "Self" => {
-                    let path_sep = matches!(
-                        (tokens.get(i + 1), tokens.get(i + 2)),
-                        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':'
-                    );
-                    let original = match tokens.get(i + 3) {
-                        Some(TokenTree::Ident(name)) if path_sep => {
-                            self.originals.get(&name.to_string())
-                        }
-                        _ => None,
-                    };
-                    if let Some(original) = original {
-                        out.extend(original.clone());
-                        i += 4;
-                        continue;
-                    }
-                    out.extend([tokens[i].clone()]);
-                }
                 other => out.extend([other.clone()]),
             }
-            i += 1;
+            rest = tail;
         }
         out
     }

@@ -85,31 +85,45 @@ pub(crate) fn signature(sig: &syn::Signature) -> syn::Result<Signature<'_>> {
             format!("an interceptor takes 4 parameters, found {}\n\nhelp: the signature is `{SIGNATURE}`", inputs.len()),
         ));
     }
-    let params = (inputs.len() == 4 && typed.len() == 4).then(|| {
-        (
-            path_param(&typed[0].ty, "method", "Next", Ref::None, &mut errors),
-            path_param(&typed[1].ty, "request", "Request", Ref::None, &mut errors),
-            path_param(&typed[2].ty, "context", "Context", Ref::Mut, &mut errors),
-            path_param(
-                &typed[3].ty,
-                "method_name",
-                "MethodName",
-                Ref::Shared,
-                &mut errors,
+    let params = match (inputs.len(), typed.as_slice()) {
+        (4, [method, request, context, name]) => Some((
+            (
+                method,
+                path_param(&method.ty, "method", "Next", Ref::None, &mut errors),
             ),
-        )
-    });
+            (
+                request,
+                path_param(&request.ty, "request", "Request", Ref::None, &mut errors),
+            ),
+            (
+                context,
+                path_param(&context.ty, "context", "Context", Ref::Mut, &mut errors),
+            ),
+            (
+                name,
+                path_param(
+                    &name.ty,
+                    "method_name",
+                    "MethodName",
+                    Ref::Shared,
+                    &mut errors,
+                ),
+            ),
+        )),
+        _ => None,
+    };
     errors.finish()?;
     match (params, output) {
-        (Some((Some(method), Some(request), Some(context), Some(_))), Some(output)) => {
-            Ok(Signature {
-                method: (&typed[0].pat, method),
-                request: (&typed[1].pat, request),
-                context: (&typed[2].pat, context),
-                method_name: (&typed[3].pat, &typed[3].ty),
-                output,
-            })
-        }
+        (
+            Some(((m, Some(method)), (r, Some(request)), (c, Some(context)), (n, Some(_)))),
+            Some(output),
+        ) => Ok(Signature {
+            method: (&m.pat, method),
+            request: (&r.pat, request),
+            context: (&c.pat, context),
+            method_name: (&n.pat, &n.ty),
+            output,
+        }),
         _ => Err(syn::Error::new(sig.span(), "invalid interceptor signature")),
     }
 }

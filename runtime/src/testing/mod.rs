@@ -73,11 +73,13 @@ impl DerefMut for CaseContext<'_, '_> {
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<String, Status>> + Send>>;
+type SyncCase = dyn Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync;
+type AsyncCase = dyn Fn(String) -> BoxFuture + Send + Sync;
 
 #[derive(Clone)]
 enum Case {
-    Sync(Arc<dyn Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync>),
-    Async(Arc<dyn Fn(String) -> BoxFuture + Send + Sync>),
+    Sync(Arc<SyncCase>),
+    Async(Arc<AsyncCase>),
 }
 
 /// Outputs for particular inputs, keyed by exact input: a special case gets the input and

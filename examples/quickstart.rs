@@ -1,0 +1,233 @@
+//! A tonic server whose every method runs through three stacked interceptors, and a client
+//! that calls it in all four streaming modes. Prints what the interceptors saw, then exits.
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
+use grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
+use grpc_interceptor::testing::{DummyRequest, DummyResponse};
+use grpc_interceptor::{
+    CallInterceptor, Chain, Context, MethodName, Next, Reply, Request, Response, Status,
+    intercepted, interceptor,
+};
+use tokio_stream::{Stream, StreamExt};
+
+/// A plain `fn` interceptor: checks a header before handing over, or answers at once.
+#[interceptor]
+fn require_token(
+    method: Next<'_>,
+    request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> Reply {
+    match request.metadata().get("authorization") {
+        Some(token) if token == "Bearer let-me-in" => method.call(request, context),
+        _ => Reply::error(Status::unauthenticated("missing token")),
+    }
+}
+
+/// An `async fn` interceptor: sees every request message and every response message, in
+/// all four modes, and the final outcome.
+#[interceptor]
+async fn log_messages(
+    method: Next<'_>,
+    mut request: Request,
+    context: &mut Context,
+    method_name: &MethodName,
+) -> Result<Response, Status> {
+    let name = method_name.method().to_owned();
+    request.for_each_message(move |r: &mut DummyRequest| {
+        println!("  [log] {name} <- {:?}", r.input);
+        Ok(())
+    })?;
+    let mut response = method.call(request, context).await?;
+    let name = method_name.method().to_owned();
+    let end = name.clone();
+    response.for_each_message(move |r: &mut DummyResponse| {
+        println!("  [log] {name} -> {:?}", r.output);
+        Ok(())
+    })?;
+    if let Some(stream) = response.stream_mut::<DummyResponse>() {
+        stream.on_end(move |end_of_stream| {
+            println!(
+                "  [log] {end} ended with {:?}",
+                end_of_stream.status().map(Status::code)
+            );
+        });
+    }
+    Ok(response)
+}
+
+/// A hand-written, stateful interceptor: counts calls and stamps a trailer.
+#[derive(Default)]
+struct CountCalls(AtomicUsize);
+
+impl CallInterceptor for CountCalls {
+    fn intercept<'call, N: Chain>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqBody>,
+        context: &mut Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        println!("  [count] call #{n}: {method_name} ({method_name:?})");
+        context.trailers_mut(|t| t.insert("x-call-number", n.into()));
+        method.call(request, context)
+    }
+}
+
+struct Echo {
+    counter: CountCalls,
+}
+
+type Outputs = Pin<Box<dyn Stream<Item = Result<DummyResponse, Status>> + Send>>;
+
+fn out(output: impl Into<String>) -> DummyResponse {
+    DummyResponse {
+        output: output.into(),
+    }
+}
+
+#[intercepted(self.counter, require_token, log_messages)]
+#[tonic::async_trait]
+impl DummyService for Echo {
+    async fn execute(
+        &self,
+        request: tonic::Request<DummyRequest>,
+    ) -> Result<tonic::Response<DummyResponse>, Status> {
+        Ok(tonic::Response::new(out(request.into_inner().input)))
+    }
+
+    async fn execute_client_stream(
+        &self,
+        request: tonic::Request<tonic::Streaming<DummyRequest>>,
+    ) -> Result<tonic::Response<DummyResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut all = String::new();
+        while let Some(r) = stream.next().await {
+            all += &r?.input;
+        }
+        Ok(tonic::Response::new(out(all)))
+    }
+
+    type ExecuteServerStreamStream = Outputs;
+
+    async fn execute_server_stream(
+        &self,
+        request: tonic::Request<DummyRequest>,
+    ) -> Result<tonic::Response<Self::ExecuteServerStreamStream>, Status> {
+        let chars: Vec<_> = request
+            .into_inner()
+            .input
+            .chars()
+            .map(|c| Ok(out(c)))
+            .collect();
+        Ok(tonic::Response::new(Box::pin(tokio_stream::iter(chars))))
+    }
+
+    type ExecuteClientServerStreamStream = Outputs;
+
+    async fn execute_client_server_stream(
+        &self,
+        request: tonic::Request<tonic::Streaming<DummyRequest>>,
+    ) -> Result<tonic::Response<Self::ExecuteClientServerStreamStream>, Status> {
+        let replies = request
+            .into_inner()
+            .map(|r| r.map(|r| out(r.input.to_uppercase())));
+        Ok(tonic::Response::new(Box::pin(replies)))
+    }
+}
+
+fn authorized<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        "Bearer let-me-in".parse().expect("valid header"),
+    );
+    request
+}
+
+fn input(text: &str) -> DummyRequest {
+    DummyRequest { input: text.into() }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = DummyServiceServer::new(Echo {
+        counter: CountCalls::default(),
+    });
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async {
+                    let _ = stopped.await;
+                },
+            ),
+    );
+    println!("server on {addr}, interceptors: CountCalls, require_token, log_messages");
+    let mut client = DummyServiceClient::connect(format!("http://{addr}")).await?;
+
+    println!("\nunary:");
+    let reply = client.execute(authorized(input("hello"))).await?;
+    println!(
+        "client got {:?}, trailer-like header x-call-number = {:?}",
+        reply.get_ref().output,
+        reply.metadata().get("x-call-number")
+    );
+
+    println!("\nclient streaming:");
+    let inputs = tokio_stream::iter(vec![input("a"), input("b"), input("c")]);
+    let reply = client.execute_client_stream(authorized(inputs)).await?;
+    println!("client got {:?}", reply.into_inner().output);
+
+    println!("\nserver streaming:");
+    let mut stream = client
+        .execute_server_stream(authorized(input("hey")))
+        .await?
+        .into_inner();
+    while let Some(item) = stream.next().await {
+        println!("client got {:?}", item?.output);
+    }
+    println!(
+        "trailers: x-call-number = {:?}",
+        stream
+            .trailers()
+            .await?
+            .and_then(|t| t.get("x-call-number").cloned())
+    );
+
+    println!("\nbidirectional streaming:");
+    let inputs = tokio_stream::iter(vec![input("ping"), input("pong")]);
+    let mut stream = client
+        .execute_client_server_stream(authorized(inputs))
+        .await?
+        .into_inner();
+    while let Some(item) = stream.next().await {
+        println!("client got {:?}", item?.output);
+    }
+
+    println!("\nwithout a token:");
+    let status = client
+        .execute(input("sneaky"))
+        .await
+        .expect_err("require_token refuses it");
+    println!("client got {:?}: {}", status.code(), status.message());
+
+    drop(client);
+    let _ = stop.send(());
+    server.await??;
+    println!("\ndone");
+    Ok(())
+}
