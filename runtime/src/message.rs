@@ -73,6 +73,20 @@ macro_rules! message_common {
         }
 
         impl<B: 'static> $ty<B> {
+            /// Wraps `body` if it has this body type `B`; gives it back otherwise.
+            ///
+            /// This is how an interceptor, which is generic over the call, builds a message
+            /// of the call's type: `Response::try_from_body(MyReply { .. })` is `Ok` exactly
+            /// in the calls whose response is a unary `MyReply`, and
+            /// `Response::try_from_body(Streaming::new(stream))` in those that stream them.
+            pub fn try_from_body<T: 'static>(body: T) -> Result<Self, T> {
+                let mut slot = Some(body);
+                match (&mut slot as &mut dyn Any).downcast_mut::<Option<B>>() {
+                    Some(body) => Ok(Self::new(body.take().expect("the slot holds the body"))),
+                    None => Err(slot.expect("the slot holds the body")),
+                }
+            }
+
             /// The message, if this is a unary body of type `T`.
             pub fn message<T: 'static>(&self) -> Option<&T> {
                 (&self.body as &dyn Any).downcast_ref()
