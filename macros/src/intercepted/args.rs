@@ -4,8 +4,7 @@ use darling::FromAttributes;
 use darling::util::Flag;
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, LitStr, Token};
+use syn::{Attribute, Expr, Ident, LitStr, Meta, Token};
 
 /// `#[intercepted(a, b, self.c, crate = "...", service = "...")]`.
 pub(crate) struct InterceptedArgs {
@@ -22,6 +21,9 @@ enum Arg {
     Interceptor(Expr),
 }
 
+/// The options, for did-you-mean hints.
+const OPTIONS: [&str; 2] = ["crate", "service"];
+
 impl Parse for Arg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.peek(Token![crate]) && input.peek2(Token![=]) {
@@ -36,21 +38,45 @@ impl Parse for Arg {
                 input.parse::<Token![=]>()?;
                 return Ok(Arg::Service(key, input.parse()?));
             }
+            let help = match did_you_mean(&key.to_string(), &OPTIONS) {
+                Some(option) => format!("did you mean `{option} = \"...\"`?"),
+                None => {
+                    "expected interceptors, `crate = \"...\"` or `service = \"...\"`".to_owned()
+                }
+            };
             return Err(syn::Error::new(
                 key.span(),
-                format!(
-                    "unknown argument `{key}`\n\nhelp: expected interceptors, `crate = \"...\"` or `service = \"...\"`"
-                ),
+                format!("unknown argument `{key}` in `#[intercepted]`\n\nhelp: {help}"),
             ));
         }
         Ok(Arg::Interceptor(input.parse()?))
     }
 }
 
+/// The arguments, each followed by a comma or the end.
+fn parse_list(input: ParseStream<'_>) -> syn::Result<Vec<Arg>> {
+    let mut list = Vec::new();
+    while !input.is_empty() {
+        if input.peek(Token![,]) {
+            return Err(input.error("expected an interceptor before `,`"));
+        }
+        list.push(input.parse()?);
+        if input.is_empty() {
+            break;
+        }
+        if !input.peek(Token![,]) {
+            return Err(input.error(
+                "expected `,` between the interceptors of `#[intercepted]`\n\nhelp: list them separated by commas, outermost first, e.g. `#[intercepted(require_token, log_calls)]`",
+            ));
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(list)
+}
+
 impl InterceptedArgs {
     pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
-        let list =
-            syn::parse::Parser::parse2(Punctuated::<Arg, Token![,]>::parse_terminated, args)?;
+        let list = syn::parse::Parser::parse2(parse_list, args)?;
         let mut out = InterceptedArgs {
             interceptors: Vec::new(),
             krate: None,
@@ -73,6 +99,35 @@ impl InterceptedArgs {
     }
 }
 
+/// The option closest to `key`, if one is close: at most a third of its letters differ.
+fn did_you_mean<'a>(key: &str, options: &[&'a str]) -> Option<&'a str> {
+    options
+        .iter()
+        .map(|option| (edit_distance(key, option), *option))
+        .filter(|(distance, option)| *distance * 3 <= option.len().max(key.len()))
+        .min()
+        .map(|(_, option)| option)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        let mut next = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let left = next.last().copied().unwrap_or(i + 1);
+            let up = row.get(j + 1).copied().unwrap_or(usize::MAX - 1);
+            let cost = diagonal + usize::from(ca != *cb);
+            next.push(cost.min(left + 1).min(up + 1));
+            diagonal = up;
+        }
+        row = next;
+    }
+    row.last().copied().unwrap_or(0)
+}
+
 fn set_once(
     slot: &mut Option<LitStr>,
     value: LitStr,
@@ -82,7 +137,7 @@ fn set_once(
     if slot.is_some() {
         return Err(syn::Error::new_spanned(
             key,
-            format!("duplicate argument `{name}`"),
+            format!("duplicate argument `{name}` in `#[intercepted]`"),
         ));
     }
     *slot = Some(value);
@@ -100,6 +155,41 @@ pub(crate) struct MethodArgs {
     pub(crate) name: Option<LitStr>,
     /// A name to bind the call's `Context` to in the method body.
     pub(crate) context: Option<syn::Ident>,
+}
+
+impl MethodArgs {
+    /// The options in `attrs`, from `#[intercepted(...)]`, or `#[path::intercepted(...)]`
+    /// when the macro is named by its path.
+    pub(crate) fn read(attrs: &[Attribute]) -> darling::Result<Self> {
+        let helpers: Vec<Attribute> = attrs
+            .iter()
+            .filter(|a| is_helper(a))
+            .map(|a| {
+                let mut a = a.clone();
+                let span = a
+                    .path()
+                    .segments
+                    .last()
+                    .map_or_else(Span::call_site, |s| s.ident.span());
+                let path: syn::Path = syn::parse_quote_spanned!(span=> intercepted);
+                match &mut a.meta {
+                    Meta::Path(p) => *p = path,
+                    Meta::List(list) => list.path = path,
+                    Meta::NameValue(nv) => nv.path = path,
+                }
+                a
+            })
+            .collect();
+        Self::from_attributes(&helpers)
+    }
+}
+
+/// Whether `attr` is `#[intercepted(...)]` on a method, by whatever path.
+pub(crate) fn is_helper(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "intercepted")
 }
 
 #[cfg(test)]
@@ -134,10 +224,13 @@ mod tests {
         assert!(err(quote!()).contains("needs at least one interceptor"));
         assert!(err(quote!(crate = "a")).contains("needs at least one interceptor"));
         assert!(err(quote!(a, timeout = "1")).contains("unknown argument `timeout`"));
+        assert!(err(quote!(a, servce = "x")).contains("did you mean `service = \"...\"`?"));
+        assert!(err(quote!(a, crat = "x")).contains("did you mean `crate = \"...\"`?"));
+        assert!(err(quote!(a b)).contains("expected `,` between the interceptors"));
+        assert!(err(quote!(a,, b)).contains("expected an interceptor before `,`"));
         assert!(
             err(quote!(a, service = "x", service = "y")).contains("duplicate argument `service`")
         );
-        assert!(!err(quote!(a b)).is_empty());
     }
 
     #[test]
@@ -148,6 +241,11 @@ mod tests {
         assert!(args.skip.is_present());
         assert_eq!(args.name.unwrap().value(), "GetHTTPStatus");
         assert_eq!(args.context.unwrap(), "ctx");
+        let attrs: Vec<syn::Attribute> = vec![
+            syn::parse_quote!(#[doc = "x"]),
+            syn::parse_quote!(#[gi::intercepted(context = ctx)]),
+        ];
+        assert_eq!(MethodArgs::read(&attrs).unwrap().context.unwrap(), "ctx");
         let attrs: Vec<syn::Attribute> = vec![syn::parse_quote!(#[intercepted(skp)])];
         let err = MethodArgs::from_attributes(&attrs).unwrap_err().to_string();
         assert!(err.contains("Did you mean `skip`?"), "{err}");

@@ -22,16 +22,15 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItem, ItemImpl, Path, PathArguments};
 
-use super::args::InterceptedArgs;
+use super::args::{InterceptedArgs, is_helper};
 use super::validate::{Method, Service};
-use crate::common::paths::runtime_path;
 
 pub(crate) fn expand(
+    rt: &Path,
     args: &InterceptedArgs,
     item: &ItemImpl,
     service: &Service<'_>,
 ) -> syn::Result<TokenStream> {
-    let rt = runtime_path(args.krate.as_ref())?;
     let service_name = match &args.service {
         Some(name) => quote!(#name),
         None => {
@@ -39,8 +38,12 @@ pub(crate) fn expand(
             quote!(<#server<()> as #rt::__private::tonic::server::NamedService>::NAME)
         }
     };
-    let interceptors = &args.interceptors;
-    let interceptors = quote!(&(#(&(#interceptors),)*));
+    let interceptors = args.interceptors.iter().map(|expr| {
+        // Spanned on the entry: one that is no interceptor is reported there, once.
+        let span = Span::call_site().located_at(expr.span());
+        quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
+    });
+    let interceptors = quote!(&(#(#interceptors,)*));
     let originals: HashMap<String, TokenStream> = service
         .streams
         .iter()
@@ -61,12 +64,12 @@ pub(crate) fn expand(
                     syn::parse_quote_spanned!(ty.span()=> #rt::__private::InterceptedStream<#ty>);
             }
             ImplItem::Fn(f) => {
-                f.attrs.retain(|a| !a.path().is_ident("intercepted"));
+                f.attrs.retain(|a| !is_helper(a));
                 let Some(method) = service.methods.get(&f.sig.ident.to_string()) else {
                     continue;
                 };
                 let body = MethodBody {
-                    rt: &rt,
+                    rt,
                     interceptors: &interceptors,
                     service_name: &service_name,
                     originals: &originals,
@@ -80,6 +83,12 @@ pub(crate) fn expand(
             _ => {}
         }
     }
+    add_async_trait(&mut item, rt);
+    Ok(quote!(#item))
+}
+
+/// `#[async_trait]` on the impl, unless it is there already: tonic's traits need it.
+pub(crate) fn add_async_trait(item: &mut ItemImpl, rt: &Path) {
     if !item.attrs.iter().any(|a| {
         a.path()
             .segments
@@ -89,7 +98,6 @@ pub(crate) fn expand(
         item.attrs
             .push(syn::parse_quote!(#[#rt::__private::tonic::async_trait]));
     }
-    Ok(quote!(#item))
 }
 
 fn request_ident() -> Ident {
@@ -146,6 +154,8 @@ impl MethodBody<'_> {
         };
         let request = request_ident();
         quote! {{
+            #[allow(unused_imports)]
+            use #rt::__private::{CheckedInterceptor as _, InterceptorEntry as _};
             static __GRPC_INTERCEPTOR_METHOD: #rt::__private::OnceLock<#rt::MethodName> =
                 #rt::__private::OnceLock::new();
             let __grpc_interceptor_state = #rt::__private::CallState::default();

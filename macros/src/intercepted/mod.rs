@@ -3,41 +3,37 @@
 
 mod args;
 mod expand;
+mod fallback;
 mod validate;
 
 use proc_macro2::TokenStream;
 
-use crate::common::diag;
+use crate::common::diag::{self, Errors};
+use crate::common::paths::runtime_path;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let out = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(item_impl) => {
-            let args = args::InterceptedArgs::parse(args);
-            let service = validate::service(&item_impl);
-            match (args, service) {
-                (Ok(args), Ok(service)) => match expand::expand(&args, &item_impl, &service) {
-                    Ok(out) => out,
-                    Err(err) => diag::with_errors(strip_helpers(item_impl), err),
-                },
-                (Err(mut err), Err(service_err)) => {
-                    err.combine(service_err);
-                    diag::with_errors(strip_helpers(item_impl), err)
+            let mut errors = Errors::default();
+            let args = errors.ok(args::InterceptedArgs::parse(args));
+            let rt = runtime_path(args.as_ref().and_then(|a| a.krate.as_ref()), &mut errors);
+            let service = errors.ok(validate::service(&item_impl));
+            let expanded = match (&args, &service) {
+                (Some(args), Some(service)) => {
+                    errors.ok(expand::expand(&rt, args, &item_impl, service))
                 }
-                (Err(err), _) | (_, Err(err)) => diag::with_errors(strip_helpers(item_impl), err),
+                _ => None,
+            };
+            match (errors.finish(), expanded) {
+                (Ok(()), Some(out)) => out,
+                (Ok(()), None) => {
+                    quote::ToTokens::into_token_stream(fallback::fallback(&rt, item_impl))
+                }
+                (Err(err), _) => diag::with_errors(fallback::fallback(&rt, item_impl), err),
             }
         }
-        Err(_) => diag::with_errors(item.clone(), validate::not_an_impl(&item)),
+        Err(_) => diag::with_errors(item.clone(), validate::not_an_impl(&args, &item)),
     };
     diag::debug_print("intercepted", &out);
     out
-}
-
-/// The impl as written, minus the helper attributes that only `#[intercepted]` understands.
-fn strip_helpers(mut item: syn::ItemImpl) -> syn::ItemImpl {
-    for impl_item in &mut item.items {
-        if let syn::ImplItem::Fn(f) = impl_item {
-            f.attrs.retain(|a| !a.path().is_ident("intercepted"));
-        }
-    }
-    item
 }

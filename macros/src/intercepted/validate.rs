@@ -2,8 +2,7 @@
 
 use std::collections::HashMap;
 
-use darling::FromAttributes;
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::{
     FnArg, GenericArgument, GenericParam, ImplItem, ImplItemFn, ItemImpl, Pat, Path, PathArguments,
     Type,
@@ -28,24 +27,47 @@ pub(crate) struct Method<'a> {
     pub(crate) streaming_response: bool,
 }
 
-pub(crate) fn not_an_impl(item: &TokenStream) -> syn::Error {
+pub(crate) fn not_an_impl(args: &TokenStream, item: &TokenStream) -> syn::Error {
+    if is_method_options(args) && syn::parse2::<ImplItemFn>(item.clone()).is_ok() {
+        return syn::Error::new(
+            Span::call_site(),
+            "the method options of `#[intercepted]` work only in an impl that has `#[intercepted(...)]`\n\nhelp: list the interceptors on the impl: `#[intercepted(require_token, log_calls)]` above `#[tonic::async_trait]`",
+        );
+    }
     let span = item
         .clone()
         .into_iter()
         .next()
-        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-    syn::Error::new(
-        span,
-        "`#[intercepted]` can only be applied to the impl of a tonic service trait, e.g. `impl Greeter for MyGreeter`",
-    )
+        .map_or_else(Span::call_site, |t| t.span());
+    let message = "`#[intercepted]` can only be applied to the impl of a tonic service trait, e.g. `impl Greeter for MyGreeter`";
+    if syn::parse2::<ImplItemFn>(item.clone()).is_ok() {
+        let help = "to make a fn an interceptor, use `#[interceptor]`; `#[intercepted(...)]` lists interceptors on a service impl";
+        return syn::Error::new(span, format!("{message}\n\nhelp: {help}"));
+    }
+    syn::Error::new(span, message)
+}
+
+/// Whether `args` are `skip`, `name = ".."` or `context = ..`: the options of one method.
+fn is_method_options(args: &TokenStream) -> bool {
+    let attr: syn::Attribute = syn::parse_quote!(#[intercepted(#args)]);
+    !args.is_empty() && MethodArgs::read(&[attr]).is_ok()
 }
 
 pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
     let mut errors = Errors::default();
     let Some((_, trait_path, _)) = &item.trait_ else {
+        let ty = &item.self_ty;
+        let ty = match &**ty {
+            Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                quote::quote!(#ty).to_string()
+            }
+            _ => "MyService".to_owned(),
+        };
         return Err(syn::Error::new_spanned(
             &item.self_ty,
-            "`#[intercepted]` applies to the impl of a tonic service trait, not to an inherent impl\n\nhelp: write `impl Greeter for MyGreeter`, with `Greeter` the trait tonic generated",
+            format!(
+                "`#[intercepted]` applies to the impl of a tonic service trait, not to an inherent impl\n\nhelp: implement the trait tonic generated for the service: `impl Greeter for {ty}`"
+            ),
         ));
     };
     let streams: HashMap<String, &Type> = item
@@ -62,15 +84,15 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
         let ImplItem::Fn(f) = item else { continue };
         if is_async_trait_output(f) {
             if !below_async_trait {
-                errors.push_spanned(
-                    &f.sig.ident,
+                errors.push(syn::Error::new(
+                    Span::call_site(),
                     "`#[intercepted]` must be placed above `#[tonic::async_trait]`\n\nhelp: put `#[intercepted(...)]` first, then `#[tonic::async_trait]`, then `impl ...`",
-                );
+                ));
             }
             below_async_trait = true;
             continue;
         }
-        let args = match MethodArgs::from_attributes(&f.attrs) {
+        let args = match MethodArgs::read(&f.attrs) {
             Ok(args) => args,
             Err(err) => {
                 errors.push(err.into());
@@ -93,7 +115,7 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
 }
 
 /// `#[async_trait]` has already turned this `async fn` into a `fn` returning a boxed future.
-fn is_async_trait_output(f: &ImplItemFn) -> bool {
+pub(crate) fn is_async_trait_output(f: &ImplItemFn) -> bool {
     f.sig
         .generics
         .params
@@ -109,7 +131,10 @@ fn method<'a>(
     if f.sig.asyncness.is_none() {
         return Err(syn::Error::new_spanned(
             f.sig.fn_token,
-            "`#[intercepted]` expects the `async fn`s of a tonic service trait\n\nhelp: write `async fn`, as in the trait tonic generated",
+            format!(
+                "`#[intercepted]` expects the `async fn`s of a tonic service trait\n\nhelp: write `async fn {}`, as in the trait tonic generated",
+                f.sig.ident
+            ),
         ));
     }
     let mut inputs = f.sig.inputs.iter();
@@ -223,5 +248,34 @@ mod tests {
             below.contains("must be placed above `#[tonic::async_trait]`"),
             "{below}"
         );
+    }
+
+    #[test]
+    fn tells_method_options_and_fns_from_other_items() {
+        let err = |args: TokenStream, item: TokenStream| not_an_impl(&args, &item).to_string();
+        let options = err(
+            quote::quote!(skip),
+            quote::quote!(
+                async fn f(&self) {}
+            ),
+        );
+        assert!(
+            options.contains("work only in an impl that has"),
+            "{options}"
+        );
+        let on_fn = err(
+            quote::quote!(auth),
+            quote::quote!(
+                async fn f() {}
+            ),
+        );
+        assert!(on_fn.contains("use `#[interceptor]`"), "{on_fn}");
+        let on_struct = err(
+            quote::quote!(auth),
+            quote::quote!(
+                struct S;
+            ),
+        );
+        assert!(!on_struct.contains("help:"), "{on_struct}");
     }
 }

@@ -6,100 +6,213 @@
 //! ```
 //! becomes a unit struct `log` whose `CallInterceptor::intercept` calls the user's fn,
 //! kept whole as an inner fn with the call's generic parameters added to its types.
+//!
+//! When the signature is wrong, [`fallback`] emits the same struct with an impl that does not
+//! call the fn, and the fn itself with the wrong parts replaced by the right types: the
+//! body is still checked and every name in it resolved, the struct can still be listed in
+//! `#[intercepted(...)]`, and the only error is the one that says what to fix.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, ItemFn, Lifetime, Path, PathArguments};
+use syn::{Attribute, GenericParam, Ident, ItemFn, Lifetime, Path, ReturnType};
 
-use super::args::InterceptorArgs;
-use super::validate::{Output, Signature};
-use crate::common::paths::runtime_path;
+use super::repair::{Names, repair, type_paths};
+use super::validate::{Output, PARAMS, Param, Ref, Signature};
 
-pub(crate) fn expand(
-    args: &InterceptorArgs,
-    item: &ItemFn,
-    sig: &Signature<'_>,
-) -> syn::Result<TokenStream> {
+/// The expansion of a correct interceptor.
+pub(crate) fn expand(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStream {
+    let expansion = Expansion::new(rt, item, sig);
     let ident = &item.sig.ident;
-    let rt = runtime_path(args.krate.as_ref())?;
-    let call = Lifetime::new("'__grpc_interceptor_call", Span::mixed_site());
-    let next = Ident::new("__GrpcInterceptorNext", Span::mixed_site());
-    let chain = quote!(<#next as #rt::Chain>);
-
-    let (method_pat, method_path) = sig.method;
-    let (request_pat, request_path) = sig.request;
-    let (context_pat, context_path) = sig.context;
-    let (name_pat, name_ty) = sig.method_name;
-    let method_ty = with_args(method_path, quote!(#call, #next));
-    let request_ty = with_args(request_path, quote!(#chain::ReqBody));
-    let context_ty = with_args(context_path, quote!(#call));
-    let user_fn_call = quote!(#ident(method, request, context, method_name));
-    let (output_ty, inner_call) = match sig.output {
-        Output::Result(result, response, error) => {
-            let response = with_args(response, quote!(#chain::RespBody));
-            // Spanned on the error type: a type that is no status is reported there.
-            let into_status = quote_spanned!(error.span()=> #rt::__private::into_status);
-            (
-                with_args(result, quote!(#response, #error)),
-                quote!(#into_status(#user_fn_call)),
-            )
-        }
-        Output::Reply(reply) => (with_args(reply, quote!(#next)), user_fn_call),
+    let inner = expansion.inner_fn(false, TokenStream::new());
+    let call = quote!(#ident(method, request, context, method_name));
+    let call = match sig.output {
+        // Located on the error type: a type that is no status is reported there.
+        Some(Output::Result(error)) => respan(
+            quote!(#rt::__private::into_status(#call)),
+            Span::call_site().located_at(error.span()),
+        ),
+        _ => call,
     };
-
-    let vis = &item.vis;
-    let asyncness = &item.sig.asyncness;
-    let block = &item.block;
-    let (struct_attrs, fn_attrs) = split_attrs(&item.attrs);
-    let cfgs = struct_attrs.iter().filter(|a| a.path().is_ident("cfg"));
-    let output_span = match &item.sig.output {
-        syn::ReturnType::Type(_, ty) => ty.span(),
-        syn::ReturnType::Default => item.sig.ident.span(),
-    };
-    let output_ty = quote_spanned!(output_span=> #output_ty);
-
-    Ok(quote! {
-        #(#struct_attrs)*
-        #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #ident;
-
-        #(#cfgs)*
-        #[automatically_derived]
-        #[allow(unused_qualifications)]
-        impl #rt::CallInterceptor for #ident {
-            #[inline]
-            fn intercept<#call, #next: #rt::Chain>(
-                &self,
-                method: #rt::Next<#call, #next>,
-                request: #rt::Request<#chain::ReqBody>,
-                context: &mut #rt::Context<#call>,
-                method_name: &#rt::MethodName,
-            ) -> impl #rt::__private::core::future::Future<
-                Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespBody>, #rt::Status>,
-            > + #rt::__private::core::marker::Send {
-                #(#fn_attrs)*
-                #asyncness fn #ident<#call, #next: #rt::Chain>(
-                    #method_pat: #method_ty,
-                    #request_pat: #request_ty,
-                    #context_pat: &mut #context_ty,
-                    #name_pat: #name_ty,
-                ) -> #output_ty #block
-                #inner_call
-            }
-        }
-    })
+    expansion.interceptor(true, quote!(#inner #call))
 }
 
-/// `path` with the generic arguments of its last segment replaced by `args`.
-fn with_args(path: &Path, args: TokenStream) -> TokenStream {
-    let mut path = path.clone();
-    if let Some(last) = path.segments.last_mut() {
-        last.arguments = PathArguments::None;
+/// The expansion of an interceptor whose signature is wrong, to go with the errors.
+pub(crate) fn fallback(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStream {
+    let expansion = Expansion::new(rt, item, sig);
+    // The names of the types written where others belong, kept in use so that their
+    // imports raise no warning beside the error.
+    let mut wrong: Vec<&syn::Type> = match &sig.params {
+        Some(params) => params
+            .iter()
+            .filter(|p| p.path.is_none())
+            .map(|p| p.ty)
+            .collect(),
+        None => sig.param_types.clone(),
+    };
+    if sig.params.is_none()
+        && let ReturnType::Type(_, ty) = &item.sig.output
+    {
+        wrong.push(ty);
     }
-    let span = path.span();
-    quote_spanned!(span=> #path<#args>)
+    let generics: Vec<&Ident> = item.sig.generics.type_params().map(|p| &p.ident).collect();
+    let mut paths = Vec::new();
+    for ty in wrong {
+        type_paths(ty, &generics, &mut paths);
+    }
+    let uses = quote!(#(#[allow(unused_imports)] use #paths as _;)*);
+    if sig.receiver.is_some() {
+        // A method: the struct could not go where it is, so only the method is kept.
+        return expansion.inner_fn(true, uses);
+    }
+    let inner = expansion.inner_fn(true, TokenStream::new());
+    let pending = quote!(#rt::__private::core::future::pending());
+    expansion.interceptor(false, quote!(#uses #inner #pending))
+}
+
+struct Expansion<'a> {
+    rt: &'a Path,
+    item: &'a ItemFn,
+    sig: &'a Signature<'a>,
+    names: Names,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(rt: &'a Path, item: &'a ItemFn, sig: &'a Signature<'a>) -> Self {
+        let names = Names {
+            call: Lifetime::new("'__grpc_interceptor_call", Span::mixed_site()),
+            next: Ident::new("__GrpcInterceptorNext", Span::mixed_site()),
+            rt: rt.clone(),
+        };
+        Self {
+            rt,
+            item,
+            sig,
+            names,
+        }
+    }
+
+    /// The unit struct and its `CallInterceptor` impl, running `body`; the parameters are
+    /// named `method`, `request`, `context` and `method_name` when `named`.
+    fn interceptor(&self, named: bool, body: TokenStream) -> TokenStream {
+        let rt = self.rt;
+        let Names { call, next, .. } = &self.names;
+        let chain = quote!(<#next as #rt::Chain>);
+        let [method, request, context, method_name] = if named {
+            ["method", "request", "context", "method_name"]
+                .map(|n| Ident::new(n, Span::call_site()).into_token_stream())
+        } else {
+            [(); 4].map(|()| quote!(_))
+        };
+        let ident = &self.item.sig.ident;
+        let vis = &self.item.vis;
+        let (struct_attrs, _) = split_attrs(&self.item.attrs);
+        let cfgs = struct_attrs.iter().filter(|a| a.path().is_ident("cfg"));
+        quote! {
+            #(#struct_attrs)*
+            #[allow(non_camel_case_types)]
+            #[derive(
+                #rt::__private::core::clone::Clone,
+                #rt::__private::core::marker::Copy,
+                #rt::__private::core::fmt::Debug,
+                #rt::__private::core::default::Default,
+            )]
+            #vis struct #ident;
+
+            #(#cfgs)*
+            #[automatically_derived]
+            #[allow(unused_qualifications)]
+            impl #rt::CallInterceptor for #ident {
+                #[inline]
+                fn intercept<#call, #next: #rt::Chain>(
+                    &self,
+                    #method: #rt::Next<#call, #next>,
+                    #request: #rt::Request<#chain::ReqBody>,
+                    #context: &mut #rt::Context<#call>,
+                    #method_name: &#rt::MethodName,
+                ) -> impl #rt::__private::core::future::Future<
+                    Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespBody>, #rt::Status>,
+                > + #rt::__private::core::marker::Send {
+                    #body
+                }
+            }
+        }
+    }
+
+    /// The user's fn with the call's generic parameters added to its types. In the
+    /// `fallback`, wrong parameter types are replaced by the right ones, the qualifiers an
+    /// interceptor cannot have are dropped, and `prelude` goes first in the body.
+    fn inner_fn(&self, fallback: bool, prelude: TokenStream) -> TokenStream {
+        let rt = self.rt;
+        let Names { call, next, .. } = &self.names;
+        let item = self.item;
+        let sig = &item.sig;
+        let ident = &sig.ident;
+        let receiver = self.sig.receiver.map(|r| quote!(#r,));
+        let params = self.sig.params.as_ref().map(|params| {
+            let typed = params.iter().zip(PARAMS).map(|(p, (_, name, want))| {
+                let pat = p.pat;
+                let ty = self.param_ty(p, name, want);
+                quote!(#pat: #ty,)
+            });
+            quote!(#(#typed)*)
+        });
+        let output = match &sig.output {
+            ReturnType::Type(arrow, ty) => {
+                let ty = repair(ty, &self.names);
+                quote!(#arrow #ty)
+            }
+            ReturnType::Default => TokenStream::new(),
+        };
+        // The user's generics, when the fallback keeps them: lifetimes go first.
+        let lifetimes = sig.generics.lifetimes();
+        let others = sig
+            .generics
+            .params
+            .iter()
+            .filter(|p| !matches!(p, GenericParam::Lifetime(_)));
+        let where_clause = &sig.generics.where_clause;
+        let unsafety = &sig.unsafety;
+        let asyncness = &sig.asyncness;
+        let block = &item.block;
+        // Without its parameters, the body cannot be checked: the fn only keeps its name.
+        let body = match (&params, fallback) {
+            (None, _) => quote!({ #prelude loop {} }),
+            (Some(_), true) => quote!({ #prelude #block }),
+            (Some(_), false) => block.to_token_stream(),
+        };
+        let attrs = if receiver.is_some() {
+            item.attrs.iter().collect()
+        } else {
+            split_attrs(&item.attrs).1
+        };
+        let vis = receiver.as_ref().map(|_| &item.vis);
+        let allow = fallback.then(|| quote!(#[allow(dead_code, unused_variables)]));
+        quote! {
+            #(#attrs)*
+            #allow
+            #vis #unsafety #asyncness fn #ident<#call, #(#lifetimes,)* #next: #rt::Chain, #(#others,)*>(
+                #receiver
+                #params
+            ) #output #where_clause #body
+        }
+    }
+
+    /// The type of one parameter: the user's, with the call's generic arguments, or the
+    /// right one when the user's is wrong.
+    fn param_ty(&self, p: &Param<'_>, name: &str, want: Ref) -> TokenStream {
+        if p.path.is_some() {
+            return repair(p.ty, &self.names).into_token_stream();
+        }
+        let rt = self.rt;
+        let name = Ident::new(name, p.ty.span());
+        let canonical = repair(&syn::parse_quote!(#rt::#name), &self.names);
+        match want {
+            Ref::None => quote!(#canonical),
+            Ref::Shared => quote!(&#canonical),
+            Ref::Mut => quote!(&mut #canonical),
+        }
+    }
 }
 
 /// Doc and `cfg` attributes go on the generated struct; the rest stay on the user's fn.
@@ -107,4 +220,23 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
     attrs
         .iter()
         .partition(|a| a.path().is_ident("doc") || a.path().is_ident("cfg"))
+}
+
+/// `tokens`, every one of them spanned at `span`: an error about the expression they make
+/// then points at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut new =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                token = TokenTree::Group(new);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

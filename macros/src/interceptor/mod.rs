@@ -3,27 +3,25 @@
 
 mod args;
 mod expand;
+mod repair;
 mod validate;
 
 use proc_macro2::TokenStream;
 
-use crate::common::diag;
+use crate::common::diag::{self, Errors};
+use crate::common::paths::runtime_path;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let out = match syn::parse2::<syn::ItemFn>(item.clone()) {
         Ok(item_fn) => {
-            let args = args::InterceptorArgs::parse(args);
-            let sig = validate::signature(&item_fn.sig);
-            match (args, sig) {
-                (Ok(args), Ok(sig)) => match expand::expand(&args, &item_fn, &sig) {
-                    Ok(out) => out,
-                    Err(err) => diag::with_errors(&item_fn, err),
-                },
-                (Err(mut err), Err(sig_err)) => {
-                    err.combine(sig_err);
-                    diag::with_errors(&item_fn, err)
-                }
-                (Err(err), _) | (_, Err(err)) => diag::with_errors(&item_fn, err),
+            let mut errors = Errors::default();
+            let args = errors.ok(args::InterceptorArgs::parse(args));
+            let rt = runtime_path(args.as_ref().and_then(|a| a.krate.as_ref()), &mut errors);
+            let sig = validate::signature(&item_fn.sig, &mut errors);
+            match errors.finish() {
+                Ok(()) if sig.is_complete() => expand::expand(&rt, &item_fn, &sig),
+                Ok(()) => expand::fallback(&rt, &item_fn, &sig),
+                Err(err) => diag::with_errors(expand::fallback(&rt, &item_fn, &sig), err),
             }
         }
         Err(_) => diag::with_errors(item.clone(), validate::not_a_fn(&item)),

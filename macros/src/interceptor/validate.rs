@@ -1,29 +1,69 @@
 //! The signature rules of `#[interceptor]`, checked on syn nodes.
+//!
+//! Validation never stops at the first problem: it reports every error of the signature and
+//! still returns what it could read, so that the fallback expansion can keep the user's fn
+//! (with the parts that are wrong replaced) and no second error follows.
 
-use proc_macro2::TokenStream;
-use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, Pat, Path, PathArguments, ReturnType, Type};
+use proc_macro2::{Span, TokenStream};
+use syn::{FnArg, GenericArgument, Pat, Path, PathArguments, Receiver, ReturnType, Type};
 
 use crate::common::diag::Errors;
 
 const SIGNATURE: &str =
     "(method: Next<'_>, request: Request, context: &mut Context, method_name: &MethodName)";
 
-/// A validated interceptor signature: the parameter patterns and the user's type paths,
-/// to which the expansion adds the generic arguments.
+/// What could be read of an interceptor signature.
 pub(crate) struct Signature<'a> {
-    pub(crate) method: (&'a Pat, &'a Path),
-    pub(crate) request: (&'a Pat, &'a Path),
-    pub(crate) context: (&'a Pat, &'a Path),
-    pub(crate) method_name: (&'a Pat, &'a Type),
-    pub(crate) output: Output<'a>,
+    /// `self`, which an interceptor never takes.
+    pub(crate) receiver: Option<&'a Receiver>,
+    /// The four parameters, when there are exactly four besides any `self`.
+    pub(crate) params: Option<[Param<'a>; 4]>,
+    /// The types of all parameters besides any `self`, as written.
+    pub(crate) param_types: Vec<&'a Type>,
+    /// The return type, when it is the one the fn's asyncness calls for.
+    pub(crate) output: Option<Output<'a>>,
+}
+
+/// One of the four parameters.
+pub(crate) struct Param<'a> {
+    pub(crate) pat: &'a Pat,
+    pub(crate) ty: &'a Type,
+    /// The path of the runtime type in `ty` (`Next`, `&mut Context`, ...), when `ty` is right.
+    pub(crate) path: Option<&'a Path>,
 }
 
 pub(crate) enum Output<'a> {
-    /// `Result<Response, E>` of an `async fn`: the `Result` path, `Response` path and `E`.
-    Result(&'a Path, &'a Path, &'a Type),
+    /// `Result<Response, E>` of an `async fn`: `E`.
+    Result(&'a Type),
     /// `Reply` of a plain `fn`.
-    Reply(&'a Path),
+    Reply,
+}
+
+impl Signature<'_> {
+    /// Whether every parameter and the return type are right.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.receiver.is_none()
+            && self.output.is_some()
+            && self
+                .params
+                .as_ref()
+                .is_some_and(|ps| ps.iter().all(|p| p.path.is_some()))
+    }
+}
+
+/// The runtime types of the four parameters, in order, and how each is taken.
+pub(crate) const PARAMS: [(&str, &str, Ref); 4] = [
+    ("method", "Next", Ref::None),
+    ("request", "Request", Ref::None),
+    ("context", "Context", Ref::Mut),
+    ("method_name", "MethodName", Ref::Shared),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Ref {
+    None,
+    Shared,
+    Mut,
 }
 
 pub(crate) fn not_a_fn(item: &TokenStream) -> syn::Error {
@@ -31,15 +71,65 @@ pub(crate) fn not_a_fn(item: &TokenStream) -> syn::Error {
         .clone()
         .into_iter()
         .next()
-        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+        .map_or_else(Span::call_site, |t| t.span());
+    let help = if syn::parse2::<syn::ItemImpl>(item.clone()).is_ok() {
+        "to run interceptors around the methods of a service, put `#[intercepted(...)]` on its impl"
+    } else {
+        "to make a type an interceptor, implement `grpc_interceptor::CallInterceptor` for it"
+    };
     syn::Error::new(
         span,
-        "`#[interceptor]` can only be applied to a `fn` or an `async fn`\n\nhelp: to make a type an interceptor, implement `grpc_interceptor::CallInterceptor` for it",
+        format!("`#[interceptor]` can only be applied to a `fn` or an `async fn`\n\nhelp: {help}"),
     )
 }
 
-pub(crate) fn signature(sig: &syn::Signature) -> syn::Result<Signature<'_>> {
-    let mut errors = Errors::default();
+pub(crate) fn signature<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Signature<'a> {
+    qualifiers(sig, errors);
+    let mut receiver = None;
+    let mut typed = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(r) => {
+                errors.push_spanned(
+                    r,
+                    "`#[interceptor]` takes a free fn, not a method with `self`\n\nhelp: to give an interceptor state, implement `grpc_interceptor::CallInterceptor` for your type",
+                );
+                receiver = Some(r);
+            }
+            FnArg::Typed(pat_type) => typed.push(pat_type),
+        }
+    }
+    let params = match typed.as_slice() {
+        [a, b, c, d] => {
+            let [m, r, c2, n] = PARAMS;
+            let mut param = |p: &'a syn::PatType, (param, name, want): (&str, &str, Ref)| Param {
+                pat: &p.pat,
+                ty: &p.ty,
+                path: path_param(&p.ty, param, name, want, errors),
+            };
+            Some([param(a, m), param(b, r), param(c, c2), param(d, n)])
+        }
+        _ => {
+            errors.push(syn::Error::new(
+                sig.paren_token.span.join(),
+                format!(
+                    "an `#[interceptor]` fn takes 4 parameters, found {}\n\nhelp: the signature is `{SIGNATURE}`",
+                    typed.len()
+                ),
+            ));
+            None
+        }
+    };
+    Signature {
+        receiver,
+        params,
+        param_types: typed.iter().map(|p| &*p.ty).collect(),
+        output: output(sig, errors),
+    }
+}
+
+/// `const`, `unsafe`, `extern`, variadics and generics.
+fn qualifiers(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(constness) = &sig.constness {
         errors.push_spanned(
             constness,
@@ -64,75 +154,9 @@ pub(crate) fn signature(sig: &syn::Signature) -> syn::Result<Signature<'_>> {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push_spanned(
             &sig.generics,
-            "`#[interceptor]` functions cannot have generic parameters\n\nhelp: an interceptor is already generic over the call; for a generic interceptor type, implement `grpc_interceptor::CallInterceptor` by hand",
+            "`#[interceptor]` cannot be applied to a generic fn\n\nhelp: an interceptor is already generic over the call; for a generic interceptor type, implement `grpc_interceptor::CallInterceptor` by hand",
         );
     }
-    let inputs: Vec<_> = sig.inputs.iter().collect();
-    let mut typed = Vec::new();
-    for input in &inputs {
-        match input {
-            FnArg::Receiver(receiver) => errors.push_spanned(
-                receiver,
-                "`#[interceptor]` takes a free function, not a method with `self`\n\nhelp: to give an interceptor state, implement `grpc_interceptor::CallInterceptor` for your type",
-            ),
-            FnArg::Typed(pat_type) => typed.push(pat_type),
-        }
-    }
-    let output = output(sig, &mut errors);
-    if inputs.len() != 4 {
-        errors.push(syn::Error::new(
-            sig.paren_token.span.join(),
-            format!("an interceptor takes 4 parameters, found {}\n\nhelp: the signature is `{SIGNATURE}`", inputs.len()),
-        ));
-    }
-    let params = match (inputs.len(), typed.as_slice()) {
-        (4, [method, request, context, name]) => Some((
-            (
-                method,
-                path_param(&method.ty, "method", "Next", Ref::None, &mut errors),
-            ),
-            (
-                request,
-                path_param(&request.ty, "request", "Request", Ref::None, &mut errors),
-            ),
-            (
-                context,
-                path_param(&context.ty, "context", "Context", Ref::Mut, &mut errors),
-            ),
-            (
-                name,
-                path_param(
-                    &name.ty,
-                    "method_name",
-                    "MethodName",
-                    Ref::Shared,
-                    &mut errors,
-                ),
-            ),
-        )),
-        _ => None,
-    };
-    errors.finish()?;
-    match (params, output) {
-        (
-            Some(((m, Some(method)), (r, Some(request)), (c, Some(context)), (n, Some(_)))),
-            Some(output),
-        ) => Ok(Signature {
-            method: (&m.pat, method),
-            request: (&r.pat, request),
-            context: (&c.pat, context),
-            method_name: (&n.pat, &n.ty),
-            output,
-        }),
-        _ => Err(syn::Error::new(sig.span(), "invalid interceptor signature")),
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Ref {
-    None,
-    Shared,
-    Mut,
 }
 
 /// Checks that `ty` is `Name`, `&Name` or `&mut Name` (any path ending in `Name`, with at
@@ -144,38 +168,68 @@ fn path_param<'a>(
     want: Ref,
     errors: &mut Errors,
 ) -> Option<&'a Path> {
-    let expected = match want {
-        Ref::None => format!("`{name}`"),
-        Ref::Shared => format!("`&{name}`"),
-        Ref::Mut => format!("`&mut {name}`"),
-    };
     let inner = match (want, ty) {
-        (Ref::None, Type::Path(_)) => ty,
-        (Ref::Shared, Type::Reference(r)) if r.mutability.is_none() => &*r.elem,
-        (Ref::Mut, Type::Reference(r)) if r.mutability.is_some() => &*r.elem,
-        _ => {
-            errors.push_spanned(ty, format!("the `{param}` parameter of an interceptor must be {expected}\n\nhelp: the signature is `{SIGNATURE}`"));
-            return None;
-        }
+        (Ref::None, Type::Path(_)) => Some(ty),
+        (Ref::Shared, Type::Reference(r)) if r.mutability.is_none() => Some(&*r.elem),
+        (Ref::Mut, Type::Reference(r)) if r.mutability.is_some() => Some(&*r.elem),
+        _ => None,
     };
-    match inner {
-        Type::Path(p)
+    let path = match inner {
+        Some(Type::Path(p))
             if p.qself.is_none() && ends_with(&p.path, name) && at_most_lifetime(&p.path) =>
         {
             Some(&p.path)
         }
-        _ => {
-            errors.push_spanned(ty, format!("the `{param}` parameter of an interceptor must be {expected}\n\nhelp: the signature is `{SIGNATURE}`"));
-            None
-        }
+        _ => None,
+    };
+    if path.is_none() {
+        let expected = match want {
+            Ref::None => format!("`{name}`"),
+            Ref::Shared => format!("`&{name}`"),
+            Ref::Mut => format!("`&mut {name}`"),
+        };
+        let message =
+            format!("the `{param}` parameter of an `#[interceptor]` fn must be {expected}");
+        let message = match inner.and_then(|t| message_type(t, name)) {
+            Some(message_type) => format!(
+                "{message}, with no message type\n\nhelp: an interceptor serves every method and streaming mode; reach the messages by type with `request.message_mut::<{message_type}>()` or `request.for_each_message(|m: &mut {message_type}| ...)`"
+            ),
+            None => format!("{message}\n\nhelp: the signature is `{SIGNATURE}`"),
+        };
+        errors.push_spanned(ty, message);
     }
+    path
 }
 
-fn ends_with(path: &Path, name: &str) -> bool {
+/// `M` of `Request<M>`: a message type where an interceptor takes every message type.
+fn message_type(ty: &Type, name: &str) -> Option<String> {
+    let Type::Path(p) = ty else { return None };
+    let last = p
+        .path
+        .segments
+        .last()
+        .filter(|s| name == "Request" && s.ident == name)?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(Type::Path(m)) => Some(
+            m.path
+                .segments
+                .last()
+                .filter(|_| m.path.segments.len() == 1)
+                .map_or_else(|| "M".to_owned(), |s| s.ident.to_string()),
+        ),
+        GenericArgument::Type(_) => Some("M".to_owned()),
+        _ => None,
+    })
+}
+
+pub(crate) fn ends_with(path: &Path, name: &str) -> bool {
     path.segments.last().is_some_and(|s| s.ident == name)
 }
 
-fn at_most_lifetime(path: &Path) -> bool {
+pub(crate) fn at_most_lifetime(path: &Path) -> bool {
     match path.segments.last().map(|s| &s.arguments) {
         Some(PathArguments::None) => true,
         Some(PathArguments::AngleBracketed(args)) => {
@@ -187,51 +241,45 @@ fn at_most_lifetime(path: &Path) -> bool {
 
 fn output<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Option<Output<'a>> {
     let is_async = sig.asyncness.is_some();
-    let (expected, hint) = if is_async {
-        (
-            "`Result<Response, Status>`",
-            "an `async fn` interceptor returns `Result<Response, Status>` (any error type that converts into `Status` works); `Reply` is what a plain `fn` interceptor returns",
-        )
-    } else {
-        (
-            "`Reply`",
-            "a plain `fn` interceptor returns the `Reply` of `method.call(request, context)`, or `Reply::error(status)`; make it an `async fn` to return `Result<Response, Status>`",
-        )
-    };
-    let ty = match &sig.output {
-        ReturnType::Type(_, ty) => &**ty,
-        ReturnType::Default => {
-            errors.push_spanned(
-                &sig.ident,
-                format!("an interceptor must return {expected}\n\nhelp: {hint}"),
-            );
-            return None;
-        }
-    };
-    let found = match ty {
-        Type::Path(p) if p.qself.is_none() => {
-            if is_async {
-                result_parts(&p.path)
-                    .map(|(response, error)| Output::Result(&p.path, response, error))
-            } else if ends_with(&p.path, "Reply") && at_most_lifetime(&p.path) {
-                Some(Output::Reply(&p.path))
-            } else {
-                None
+    let found = match &sig.output {
+        ReturnType::Type(_, ty) => match &**ty {
+            Type::Path(p) if p.qself.is_none() && is_async => {
+                result_error(&p.path).map(Output::Result)
             }
-        }
-        _ => None,
+            Type::Path(p)
+                if p.qself.is_none()
+                    && ends_with(&p.path, "Reply")
+                    && at_most_lifetime(&p.path) =>
+            {
+                Some(Output::Reply)
+            }
+            _ => None,
+        },
+        ReturnType::Default => None,
     };
     if found.is_none() {
-        errors.push_spanned(
-            ty,
-            format!("an interceptor must return {expected}\n\nhelp: {hint}"),
-        );
+        let (message, hint) = if is_async {
+            (
+                "an `#[interceptor] async fn` must return `Result<Response, Status>`",
+                "an `async fn` interceptor returns `Result<Response, E>`, with `E` any error that converts into `Status`; a plain `fn` interceptor returns `Reply`",
+            )
+        } else {
+            (
+                "a plain `#[interceptor]` fn must return `Reply`",
+                "a plain `fn` interceptor returns `method.call(request, context)`, or `Reply::error(status)` without calling it; make it an `async fn` to return `Result<Response, Status>`",
+            )
+        };
+        let message = format!("{message}\n\nhelp: {hint}");
+        match &sig.output {
+            ReturnType::Type(_, ty) => errors.push_spanned(ty, message),
+            ReturnType::Default => errors.push_spanned(&sig.ident, message),
+        }
     }
     found
 }
 
-/// `Result<Response, E>`: the `Response` path and `E`.
-fn result_parts(path: &Path) -> Option<(&Path, &Type)> {
+/// `E` of `Result<Response, E>`.
+fn result_error(path: &Path) -> Option<&Type> {
     let last = path.segments.last()?;
     if last.ident != "Result" {
         return None;
@@ -246,129 +294,12 @@ fn result_parts(path: &Path) -> Option<(&Path, &Type)> {
                 && ends_with(&ok.path, "Response")
                 && at_most_lifetime(&ok.path) =>
         {
-            Some((&ok.path, err))
+            Some(err)
         }
         _ => None,
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use syn::parse_quote;
-
-    fn check(item: syn::ItemFn) -> Result<bool, String> {
-        signature(&item.sig)
-            .map(|s| matches!(s.output, Output::Result(..)))
-            .map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn accepts_the_async_and_the_plain_form() {
-        let ok = check(parse_quote! {
-            async fn f(m: Next<'_>, r: Request, c: &mut Context, n: &MethodName) -> Result<Response, Status> { todo!() }
-        });
-        assert_eq!(ok, Ok(true));
-        let ok = check(parse_quote! {
-            fn f(m: grpc_interceptor::Next, r: Request, c: &mut Context<'_>, _: &MethodName) -> Reply { todo!() }
-        });
-        assert_eq!(ok, Ok(false));
-    }
-
-    #[test]
-    fn rejects_each_misuse_with_its_own_message() {
-        let cases: Vec<(syn::ItemFn, &str)> = vec![
-            (
-                parse_quote!(
-                    const fn f() {}
-                ),
-                "cannot be applied to a `const fn`",
-            ),
-            (
-                parse_quote!(
-                    unsafe fn f() {}
-                ),
-                "cannot be applied to an `unsafe fn`",
-            ),
-            (
-                parse_quote!(
-                    extern "C" fn f() {}
-                ),
-                "cannot be applied to an `extern` fn",
-            ),
-            (
-                parse_quote!(
-                    fn f<T>(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
-                ),
-                "cannot have generic parameters",
-            ),
-            (
-                parse_quote!(
-                    fn f(a: Next, b: Request) -> Reply {}
-                ),
-                "takes 4 parameters, found 2",
-            ),
-            (
-                parse_quote!(
-                    fn f(a: Next, b: String, c: &mut Context, d: &MethodName) -> Reply {}
-                ),
-                "the `request` parameter of an interceptor must be `Request`",
-            ),
-            (
-                parse_quote!(
-                    fn f(a: Next, b: Request, c: &Context, d: &MethodName) -> Reply {}
-                ),
-                "the `context` parameter of an interceptor must be `&mut Context`",
-            ),
-            (
-                parse_quote!(
-                    fn f(a: Next, b: Request, c: &mut Context, d: MethodName) -> Reply {}
-                ),
-                "the `method_name` parameter of an interceptor must be `&MethodName`",
-            ),
-            (
-                parse_quote!(
-                    fn f(a: Request, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
-                ),
-                "the `method` parameter of an interceptor must be `Next`",
-            ),
-            (
-                parse_quote!(
-                    fn f(
-                        a: Next,
-                        b: Request,
-                        c: &mut Context,
-                        d: &MethodName,
-                    ) -> Result<Response, Status> {
-                    }
-                ),
-                "must return `Reply`",
-            ),
-            (
-                parse_quote!(
-                    async fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
-                ),
-                "must return `Result<Response, Status>`",
-            ),
-            (
-                parse_quote!(
-                    fn f(a: Next, b: Request, c: &mut Context, d: &MethodName) {}
-                ),
-                "must return `Reply`",
-            ),
-        ];
-        for (item, message) in cases {
-            let err = check(item).unwrap_err();
-            assert!(err.contains(message), "expected {message:?} in {err:?}");
-        }
-    }
-
-    #[test]
-    fn reports_all_errors_of_one_signature_at_once() {
-        let item: syn::ItemFn = parse_quote!(
-            const unsafe fn f(a: Next, b: String, c: &Context, d: &MethodName) -> u8 {}
-        );
-        let err = signature(&item.sig).err().unwrap();
-        assert_eq!(err.into_iter().count(), 5);
-    }
-}
+#[path = "validate_tests.rs"]
+mod tests;

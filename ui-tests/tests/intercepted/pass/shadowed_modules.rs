@@ -1,0 +1,63 @@
+//! User modules named `core`, `std` and `tonic` do not break the expansion, which reaches
+//! everything through `::grpc_interceptor::__private`.
+
+#![allow(dead_code)]
+
+mod core {}
+mod std {}
+mod tonic {}
+
+use ::grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
+use ::grpc_interceptor::testing::{DummyRequest, DummyResponse};
+use ::grpc_interceptor::{
+    Context, MethodName, Next, Reply, Request, Status, intercepted, interceptor,
+};
+
+type Outputs = tokio_stream::Empty<::core::result::Result<DummyResponse, Status>>;
+
+#[interceptor]
+fn pass(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+    method.call(request, context)
+}
+
+struct Echo;
+
+#[intercepted(pass)]
+impl DummyService for Echo {
+    async fn execute(
+        &self,
+        request: ::tonic::Request<DummyRequest>,
+    ) -> Result<::tonic::Response<DummyResponse>, Status> {
+        let output = request.into_inner().input;
+        Ok(::tonic::Response::new(DummyResponse { output }))
+    }
+
+    async fn execute_client_stream(
+        &self,
+        _: ::tonic::Request<::tonic::Streaming<DummyRequest>>,
+    ) -> Result<::tonic::Response<DummyResponse>, Status> {
+        Err(Status::unimplemented("client streaming"))
+    }
+
+    type ExecuteServerStreamStream = Outputs;
+
+    async fn execute_server_stream(
+        &self,
+        _: ::tonic::Request<DummyRequest>,
+    ) -> Result<::tonic::Response<Self::ExecuteServerStreamStream>, Status> {
+        Ok(::tonic::Response::new(tokio_stream::empty()))
+    }
+
+    type ExecuteClientServerStreamStream = Outputs;
+
+    async fn execute_client_server_stream(
+        &self,
+        _: ::tonic::Request<::tonic::Streaming<DummyRequest>>,
+    ) -> Result<::tonic::Response<Self::ExecuteClientServerStreamStream>, Status> {
+        Ok(::tonic::Response::new(tokio_stream::empty()))
+    }
+}
+
+fn main() {
+    let _ = DummyServiceServer::new(Echo);
+}

@@ -1,0 +1,6 @@
+use grpc_interceptor::interceptor;
+
+#[interceptor]
+struct Auth;
+
+fn main() {}

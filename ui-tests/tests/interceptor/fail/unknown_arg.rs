@@ -1,0 +1,8 @@
+use grpc_interceptor::{Context, MethodName, Next, Reply, Request, interceptor};
+
+#[interceptor(crat = "grpc_interceptor")]
+fn misspelled(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+    method.call(request, context)
+}
+
+fn main() {}
