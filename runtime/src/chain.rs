@@ -7,7 +7,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use tonic::Status;
 
-use crate::{Context, MethodName, Request, Response};
+use crate::{Body, Context, MethodName, Request, Response};
 
 /// An interceptor: code that runs around every call of a service (or of a client), in all
 /// four streaming modes, and sees the request, the response and the [`Context`].
@@ -62,6 +62,7 @@ pub trait CallInterceptor: Send + Sync {
     ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send;
 }
 
+#[diagnostic::do_not_recommend]
 impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
     fn intercept<'call, N: Chain>(
         &self,
@@ -74,6 +75,7 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
     fn intercept<'call, N: Chain>(
         &self,
@@ -90,9 +92,9 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
 /// and the handler. Implemented by the runtime; interceptors only name it as a bound.
 pub trait Chain: Clone + Send {
     /// The request body: the request message, or [`Streaming`](crate::Streaming) of them.
-    type ReqBody: Send + 'static;
+    type ReqBody: Body;
     /// The response body: the response message, or [`Streaming`](crate::Streaming) of them.
-    type RespBody: Send + 'static;
+    type RespBody: Body;
     /// The future of the rest of the call.
     type Future: Future<Output = Result<Response<Self::RespBody>, Status>> + Send;
 
@@ -135,8 +137,8 @@ impl<F, Fut, Q, P> Chain for Link<F, Q, P>
 where
     F: FnOnce(Request<Q>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<P>, Status>> + Send,
-    Q: Send + 'static,
-    P: Send + 'static,
+    Q: Body,
+    P: Body,
 {
     type ReqBody = Q;
     type RespBody = P;

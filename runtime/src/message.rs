@@ -13,7 +13,7 @@ use std::time::Duration;
 use tonic::Extensions;
 use tonic::metadata::MetadataMap;
 
-use crate::Streaming;
+use crate::{Streaming, WireMessage};
 
 macro_rules! message_common {
     ($ty:ident) => {
@@ -106,20 +106,125 @@ macro_rules! message_common {
             /// unary message, and on each message of a stream as it passes. An error from `f`
             /// ends a stream with that status; on a unary message it is returned.
             ///
+            /// On a client's channel messages are [`WireMessage`]s: they are decoded as `T`
+            /// and re-encoded before they go on. The wire does not say a message's type, so
+            /// call this there only for methods whose messages are `T` (check the method name).
+            ///
             /// Returns `Ok(false)` when the body holds no messages of type `T`.
-            pub fn for_each_message<T: Send + 'static>(
+            pub fn for_each_message<T: prost::Message + Default + Clone + 'static>(
                 &mut self,
                 mut f: impl FnMut(&mut T) -> Result<(), tonic::Status> + Send + 'static,
             ) -> Result<bool, tonic::Status> {
                 if let Some(message) = self.message_mut::<T>() {
                     f(message)?;
-                    Ok(true)
                 } else if let Some(stream) = self.stream_mut::<T>() {
                     stream.inspect(f);
-                    Ok(true)
+                } else if let Some(stream) = self.stream_mut::<WireMessage>() {
+                    stream.inspect(move |wire| f(wire.get_mut::<T>()?));
                 } else {
-                    Ok(false)
+                    return Ok(false);
                 }
+                Ok(true)
+            }
+
+            /// Like [`for_each_message`](Self::for_each_message), to read only: on the wire,
+            /// messages are decoded but never re-encoded.
+            pub fn inspect_messages<T: prost::Message + Default + Clone + 'static>(
+                &mut self,
+                mut f: impl FnMut(&T) -> Result<(), tonic::Status> + Send + 'static,
+            ) -> Result<bool, tonic::Status> {
+                if let Some(message) = self.message::<T>() {
+                    f(message)?;
+                } else if let Some(stream) = self.stream_mut::<T>() {
+                    stream.inspect(move |m| f(m));
+                } else if let Some(stream) = self.stream_mut::<WireMessage>() {
+                    stream.inspect(move |wire| f(wire.get::<T>()?));
+                } else {
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+
+            /// Builds a body of this type from messages of type `T`: one message for a
+            /// unary body, a stream of them (encoded, on the wire) for a streaming one.
+            /// `None` when the body holds no messages of type `T`, or when a unary body is
+            /// given other than exactly one message.
+            pub fn try_from_messages<T: prost::Message + Clone + 'static>(
+                messages: Vec<T>,
+            ) -> Option<Self> {
+                let messages = match Self::try_from_body(messages) {
+                    Ok(this) => return Some(this),
+                    Err(messages) => messages,
+                };
+                let messages = match <[T; 1]>::try_from(messages) {
+                    Ok([message]) => match Self::try_from_body(message) {
+                        Ok(this) => return Some(this),
+                        Err(message) => vec![message],
+                    },
+                    Err(messages) => messages,
+                };
+                let stream = messages.iter().cloned().map(Ok).collect::<Vec<_>>();
+                match Self::try_from_body(Streaming::new(tokio_stream::iter(stream))) {
+                    Ok(this) => Some(this),
+                    Err(_) => {
+                        let wire = messages
+                            .into_iter()
+                            .map(|m| Ok(WireMessage::new(m)))
+                            .collect::<Vec<_>>();
+                        Self::try_from_body(Streaming::new(tokio_stream::iter(wire))).ok()
+                    }
+                }
+            }
+
+            /// All messages of the body, as `T`: reads a stream to its end. Use it on a
+            /// [`replica`](Self::replica) to look at every message and still send them.
+            pub async fn into_messages<T: prost::Message + Default + Clone + 'static>(
+                self,
+            ) -> Result<Vec<T>, tonic::Status> {
+                use tokio_stream::StreamExt;
+                let mut slot = Some(self.body);
+                let any = &mut slot as &mut dyn Any;
+                if let Some(message) = any.downcast_mut::<Option<T>>().and_then(Option::take) {
+                    return Ok(vec![message]);
+                }
+                if let Some(stream) = any
+                    .downcast_mut::<Option<Streaming<T>>>()
+                    .and_then(Option::take)
+                {
+                    return stream.collect().await;
+                }
+                if let Some(mut stream) = any
+                    .downcast_mut::<Option<Streaming<WireMessage>>>()
+                    .and_then(Option::take)
+                {
+                    let mut messages = Vec::new();
+                    while let Some(wire) = stream.next().await {
+                        messages.push(wire?.get::<T>()?.clone());
+                    }
+                    return Ok(messages);
+                }
+                Err(tonic::Status::internal(format!(
+                    "the body holds no messages of type `{}`",
+                    std::any::type_name::<T>()
+                )))
+            }
+        }
+
+        impl<B: crate::Body> $ty<B> {
+            /// A second request or response with the same metadata and messages, to call
+            /// the rest of the chain again (see [`Body::replica`](crate::Body::replica)).
+            pub fn replica(&mut self) -> Self {
+                Self {
+                    metadata: self.metadata.clone(),
+                    extensions: self.extensions.clone(),
+                    body: self.body.replica(),
+                }
+            }
+
+            /// Runs `f` once the body has ended: at once for a unary message, after the last
+            /// message for a stream, with the final status (see [`Streaming::on_end`]).
+            pub fn on_end(&mut self, f: impl FnOnce(&mut crate::StreamEnd) + Send + 'static) {
+                self.body.on_end(f);
             }
         }
     };

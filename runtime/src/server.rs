@@ -17,15 +17,17 @@ use crate::{CallInterceptor, Context, MethodName, Next, Request, Response, Side,
 /// (`Body`); `Out` is what goes on after the interceptors.
 pub trait Kind<T> {
     /// The interceptors' view.
-    type Body: Send + 'static;
+    type Body: crate::Body;
     /// What tonic takes after the interceptors.
     type Out;
     /// From the interceptors' view back to tonic's.
     fn outward(body: Self::Body) -> Self::Out;
-    /// Applies what the interceptors set on the context to a successful response.
+    /// Applies what the interceptors set on the context to a successful response;
+    /// `trailers_layer` tells whether [`TrailersLayer`](crate::TrailersLayer) serves the call.
     fn finish(
         response: Response<Self::Body>,
         outcome: Outcome,
+        trailers_layer: bool,
     ) -> Result<Response<Self::Body>, Status>;
 }
 
@@ -49,13 +51,13 @@ pub struct RequestStream;
 #[derive(Clone, Copy, Debug)]
 pub struct ResponseStream;
 
-impl<M: Send + 'static> Inward<M> for Message {
+impl<M: prost::Message + Clone + 'static> Inward<M> for Message {
     fn inward(body: M) -> M {
         body
     }
 }
 
-impl<M: Send + 'static> Kind<M> for Message {
+impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
     type Body = M;
     type Out = M;
 
@@ -63,24 +65,35 @@ impl<M: Send + 'static> Kind<M> for Message {
         body
     }
 
-    fn finish(mut response: Response<M>, mut outcome: Outcome) -> Result<Response<M>, Status> {
+    fn finish(
+        mut response: Response<M>,
+        mut outcome: Outcome,
+        trailers_layer: bool,
+    ) -> Result<Response<M>, Status> {
         if let Some(status) = outcome.error_status() {
             return Err(outcome.apply_to_status(status));
         }
         merge(response.metadata_mut(), outcome.headers);
-        // tonic sends no custom trailers after a unary message: they go with the headers.
-        merge(response.metadata_mut(), outcome.trailers);
+        if trailers_layer && !outcome.trailers.is_empty() {
+            let trailers = outcome.trailers.into_headers();
+            response
+                .extensions_mut()
+                .insert(crate::trailers::Pending(trailers));
+        } else if !outcome.trailers.is_empty() {
+            // tonic sends no custom trailers after a unary message: they go with the headers.
+            merge(response.metadata_mut(), outcome.trailers);
+        }
         Ok(response)
     }
 }
 
-impl<M: prost::Message + Default + Send + 'static> Inward<tonic::Streaming<M>> for RequestStream {
+impl<M: prost::Message + Default + Clone + 'static> Inward<tonic::Streaming<M>> for RequestStream {
     fn inward(body: tonic::Streaming<M>) -> Streaming<M> {
         Streaming::from_tonic(body)
     }
 }
 
-impl<M: prost::Message + Default + Send + 'static> Kind<tonic::Streaming<M>> for RequestStream {
+impl<M: prost::Message + Default + Clone + 'static> Kind<tonic::Streaming<M>> for RequestStream {
     type Body = Streaming<M>;
     type Out = tonic::Streaming<M>;
 
@@ -91,6 +104,7 @@ impl<M: prost::Message + Default + Send + 'static> Kind<tonic::Streaming<M>> for
     fn finish(
         response: Response<Streaming<M>>,
         _: Outcome,
+        _: bool,
     ) -> Result<Response<Streaming<M>>, Status> {
         Ok(response)
     }
@@ -113,6 +127,7 @@ impl<S: ResultStream + Send> Kind<S> for ResponseStream {
     fn finish(
         mut response: Response<Self::Body>,
         mut outcome: Outcome,
+        _: bool,
     ) -> Result<Response<Self::Body>, Status> {
         let status = outcome.error_status();
         merge(response.metadata_mut(), outcome.headers);
@@ -154,6 +169,10 @@ where
         let response = handler(request.map(QK::outward).into_tonic(), handler_context).await?;
         Ok(Response::from_tonic(response).map(PK::inward))
     });
+    let trailers_layer = request
+        .extensions()
+        .get::<crate::trailers::Supported>()
+        .is_some();
     let request = Request::from_tonic(request).map(QK::inward);
     let mut context = Context::new(Side::Server, state);
     let result = interceptors
@@ -162,7 +181,7 @@ where
     let result = match state.take() {
         None => result,
         Some(outcome) => match result {
-            Ok(response) => PK::finish(response, *outcome),
+            Ok(response) => PK::finish(response, *outcome, trailers_layer),
             Err(status) => Err(outcome.apply_to_status(status)),
         },
     };

@@ -21,6 +21,7 @@ pub(crate) trait Stack: Send + Sync {
 }
 
 /// No interceptor: calls the rest of the chain.
+#[diagnostic::do_not_recommend]
 impl CallInterceptor for () {
     fn intercept<'call, N: Chain>(
         &self,
@@ -79,6 +80,7 @@ macro_rules! cons {
 macro_rules! tuple_stack {
     ($($name:ident . $index:tt),+) => {
         /// Runs the interceptors of the tuple, the first outermost.
+        #[diagnostic::do_not_recommend]
         impl<$($name: CallInterceptor),+> CallInterceptor for ($($name,)+) {
             fn intercept<'call, N: Chain>(
                 &self,

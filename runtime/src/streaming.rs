@@ -1,14 +1,18 @@
 //! [`Streaming`]: a request or response stream that interceptors can wrap message by message.
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio_stream::Stream;
-use tonic::Status;
 use tonic::metadata::MetadataMap;
+use tonic::{Code, Status};
+
+use crate::replay::Replay;
 
 type Hook<M> = Box<dyn FnMut(&mut M) -> Result<(), Status> + Send>;
 type EndHook = Box<dyn FnOnce(&mut StreamEnd) + Send>;
@@ -37,16 +41,35 @@ pub struct Streaming<M> {
 enum Source<M> {
     Tonic(tonic::Streaming<M>),
     Boxed(BoxStream<M>),
+    /// A recorded source, with its `poll_next` (which needs `M: Clone`, known where the
+    /// replay is made).
+    Replay(Replay<M>, PollReplay<M>),
 }
 
+type PollReplay<M> =
+    fn(Pin<&mut Replay<M>>, &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>>;
+
 /// How a stream ended, as [`Streaming::on_end`] hooks see it.
+///
+/// After a panic in the stream's source or one of its hooks, end hooks see an UNKNOWN status
+/// `panicked: <message>`; unless an [`ExceptionToStatus`](crate::ExceptionToStatus) answers
+/// for the panic, it goes on unwinding once they have run.
 #[derive(Debug, Default)]
 pub struct StreamEnd {
     status: Option<Status>,
     trailers: MetadataMap,
+    /// The payload of a panic that ended the stream, until an end hook takes it.
+    panic: Option<Box<dyn Any + Send>>,
 }
 
 impl StreamEnd {
+    /// Takes the payload of the panic that ended the stream, if any: the taker answers for
+    /// it (with the [`status`](Self::status) it sets). Otherwise the panic goes on once the
+    /// end hooks have run.
+    pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.panic.take()
+    }
+
     /// The error status the stream ended with; `None` when it ended OK.
     pub fn status(&self) -> Option<&Status> {
         self.status.as_ref()
@@ -107,9 +130,26 @@ impl<M: Send + 'static> Streaming<M> {
         *self = Self::new(f(this));
     }
 
-    /// Trailers left to send after a stream that ended OK; response streams send them.
-    pub(crate) fn take_trailers(&mut self) -> MetadataMap {
-        std::mem::take(&mut self.trailers)
+    /// A second stream with the same messages, for calling the rest of the chain again:
+    /// this stream and the replica each yield every message, reading the source once.
+    /// Messages are kept for the replicas only while more than one of them exists.
+    pub fn replica(&mut self) -> Streaming<M>
+    where
+        M: Clone,
+    {
+        let poll: PollReplay<M> = |replay, cx| replay.poll_next(cx);
+        let recording = match &self.source {
+            Source::Replay(replay, _) if self.hooks.is_empty() && self.end_hooks.is_empty() => {
+                replay.clone()
+            }
+            _ => {
+                let this = std::mem::replace(self, Self::new(tokio_stream::empty()));
+                let replay = Replay::new(this);
+                *self = Self::from_source(Source::Replay(replay.clone(), poll));
+                replay
+            }
+        };
+        Self::from_source(Source::Replay(recording.restart(), poll))
     }
 
     /// Adds trailers and an end status chosen for the whole call (by the context).
@@ -124,14 +164,42 @@ impl<M: Send + 'static> Streaming<M> {
         }
     }
 
-    fn finish(&mut self, status: Option<Status>) -> Option<Status> {
+    /// Ends the stream: runs the end hooks and gives the final item, an error status, or
+    /// an OK status that carries the trailers (tonic's convention for trailers after the
+    /// last message), or nothing.
+    fn finish(&mut self, status: Option<Status>, trailers: MetadataMap) -> Option<Status> {
+        self.finish_end(status, None, trailers)
+    }
+
+    /// Ends the stream after a panic in its source or a hook. End hooks see an UNKNOWN
+    /// status; unless one of them takes the panic, it goes on unwinding after them.
+    fn finish_panicked(&mut self, payload: Box<dyn Any + Send>) -> Option<Status> {
+        let status = crate::exception_to_status::panic_status(&*payload);
+        self.finish_end(Some(status), Some(payload), MetadataMap::new())
+    }
+
+    fn finish_end(
+        &mut self,
+        status: Option<Status>,
+        panic: Option<Box<dyn Any + Send>>,
+        trailers: MetadataMap,
+    ) -> Option<Status> {
         self.finished = true;
         let mut end = StreamEnd {
             status,
             trailers: std::mem::take(&mut self.trailers),
+            panic,
         };
+        crate::context::merge(&mut end.trailers, trailers);
         for hook in std::mem::take(&mut self.end_hooks) {
-            hook(&mut end);
+            // A panicking end hook ends the stream like a panicking source, for the hooks after it.
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(&mut end))) {
+                end.status = Some(crate::exception_to_status::panic_status(&*payload));
+                end.panic = Some(payload);
+            }
+        }
+        if let Some(payload) = end.panic.take() {
+            panic::resume_unwind(payload);
         }
         match end.status {
             Some(status) => {
@@ -141,10 +209,8 @@ impl<M: Send + 'static> Streaming<M> {
                 };
                 Some(outcome.apply_to_status(status))
             }
-            None => {
-                self.trailers = end.trailers;
-                None
-            }
+            None if end.trailers.is_empty() => None,
+            None => Some(Status::with_metadata(Code::Ok, "", end.trailers)),
         }
     }
 }
@@ -176,21 +242,38 @@ impl<M: Send + 'static> Stream for Streaming<M> {
         if this.finished {
             return Poll::Ready(None);
         }
+        // A panic in the source or a hook ends the stream; an end hook may answer for it
+        // (`ExceptionToStatus` does), or it goes on unwinding.
+        match panic::catch_unwind(AssertUnwindSafe(|| this.poll_step(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(this.finish_panicked(payload).map(Err)),
+        }
+    }
+}
+
+impl<M: Send + 'static> Streaming<M> {
+    /// Polls the source and runs the hooks on what it gives.
+    fn poll_step(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
+        let this = self;
         let item = match &mut this.source {
             Source::Tonic(stream) => ready!(Pin::new(stream).poll_next(cx)),
             Source::Boxed(stream) => ready!(stream.as_mut().poll_next(cx)),
+            Source::Replay(stream, poll) => ready!(poll(Pin::new(stream), cx)),
         };
         Poll::Ready(match item {
             Some(Ok(mut message)) => {
                 for hook in &mut this.hooks {
                     if let Err(status) = hook(&mut message) {
-                        return Poll::Ready(this.finish(Some(status)).map(Err));
+                        return Poll::Ready(this.finish(Some(status), MetadataMap::new()).map(Err));
                     }
                 }
                 Some(Ok(message))
             }
-            Some(Err(status)) => this.finish(Some(status)).map(Err),
-            None => this.finish(None).map(Err),
+            Some(Err(status)) if status.code() == Code::Ok => {
+                this.finish(None, status.metadata().clone()).map(Err)
+            }
+            Some(Err(status)) => this.finish(Some(status), MetadataMap::new()).map(Err),
+            None => this.finish(None, MetadataMap::new()).map(Err),
         })
     }
 }
@@ -241,13 +324,13 @@ impl<M: prost::Message + Send + 'static> http_body::Body for EncodeBody<M> {
 /// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are.
 pub trait ResultStream: Stream<Item = Result<Self::Message, Status>> {
     /// The message type.
-    type Message: Send + 'static;
+    type Message: Clone + Send + 'static;
 }
 
 impl<S, M> ResultStream for S
 where
     S: Stream<Item = Result<M, Status>>,
-    M: Send + 'static,
+    M: Clone + Send + 'static,
 {
     type Message = M;
 }
@@ -256,7 +339,6 @@ where
 /// type `S` its handler returns: the handler's stream as the interceptors left it.
 pub struct InterceptedStream<S: ResultStream> {
     inner: Streaming<S::Message>,
-    done: bool,
     _handler_stream: PhantomData<fn() -> S>,
 }
 
@@ -264,7 +346,6 @@ impl<S: ResultStream> InterceptedStream<S> {
     pub(crate) fn new(inner: Streaming<S::Message>) -> Self {
         Self {
             inner,
-            done: false,
             _handler_stream: PhantomData,
         }
     }
@@ -274,24 +355,9 @@ impl<S: ResultStream> Stream for InterceptedStream<S> {
     type Item = Result<S::Message, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let item = ready!(Pin::new(&mut self.inner).poll_next(cx));
-        if item.is_none() {
-            self.done = true;
-            let trailers = self.inner.take_trailers();
-            if !trailers.is_empty() {
-                // tonic ends a server stream with the status of an error item, trailers
-                // included; an OK status is how custom trailers follow the last message.
-                return Poll::Ready(Some(Err(Status::with_metadata(
-                    tonic::Code::Ok,
-                    "",
-                    trailers,
-                ))));
-            }
-        }
-        Poll::Ready(item)
+        // An OK status at the end carries trailers: tonic sends an error item's status, with
+        // its metadata, as the trailers of a server stream.
+        Pin::new(&mut self.inner).poll_next(cx)
     }
 }
 

@@ -46,6 +46,41 @@ struct Service<T> {
 
 type Chars = tokio_stream::Iter<std::vec::IntoIter<Result<DummyResponse, Status>>>;
 
+/// Sets a trailer on every call.
+#[grpc_interceptor::interceptor]
+fn trail(
+    method: Next<'_>,
+    request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> grpc_interceptor::Reply {
+    context.trailers_mut(|t| t.insert("x-trail", "t".parse().expect("ascii")));
+    method.call(request, context)
+}
+
+/// On the client: whether `x-trail` came with the headers or with the trailers.
+#[derive(Clone, Default)]
+struct WhereIsTrail(std::sync::Arc<std::sync::Mutex<Vec<(bool, bool)>>>);
+
+impl CallInterceptor for WhereIsTrail {
+    async fn intercept<'call, N: Chain>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqBody>,
+        context: &mut Context<'call>,
+        _: &MethodName,
+    ) -> Result<Response<N::RespBody>, Status> {
+        let mut response = method.call(request, context).await?;
+        let in_headers = response.metadata().get("x-trail").is_some();
+        let seen = self.0.clone();
+        response.on_end(move |end| {
+            let in_trailers = end.trailers_mut().get("x-trail").is_some();
+            seen.lock().unwrap().push((in_headers, in_trailers));
+        });
+        Ok(response)
+    }
+}
+
 #[intercepted(self.counting, &CALLS, shared::shout)]
 #[tonic::async_trait]
 impl<T: 'static> DummyService for Service<T> {
@@ -112,7 +147,7 @@ impl<T: 'static> DummyService for Service<T> {
     }
 }
 
-async fn start(service: Service<u8>) -> DummyServiceClient<tonic::transport::Channel> {
+async fn start(service: Service<u8>) -> tonic::transport::Channel {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
@@ -120,7 +155,9 @@ async fn start(service: Service<u8>) -> DummyServiceClient<tonic::transport::Cha
             .add_service(DummyServiceServer::new(service))
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    DummyServiceClient::connect(format!("http://{addr}"))
+    tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
         .await
         .unwrap()
 }
@@ -133,7 +170,7 @@ async fn user_chosen_stream_types_field_static_and_path_interceptors_and_skip() 
         handled: AtomicUsize::new(0),
         _marker: PhantomData,
     };
-    let mut client = start(service).await;
+    let mut client = DummyServiceClient::new(start(service).await);
 
     assert_eq!(
         client.execute(req("a")).await.unwrap().into_inner().output,
@@ -165,4 +202,37 @@ async fn user_chosen_stream_types_field_static_and_path_interceptors_and_skip() 
     assert_eq!(calls.values().sum::<usize>(), 3);
     assert!(!calls.contains_key("/DummyService/ExecuteClientStream"));
     assert_eq!(CALLS.0.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn without_the_trailers_layer_unary_trailers_go_out_with_the_headers() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = grpc_interceptor::testing::DummyService::new(Default::default(), (trail,));
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service.into_server())
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let probe = WhereIsTrail::default();
+    let mut client = DummyServiceClient::new(grpc_interceptor::client::intercept(
+        channel,
+        (probe.clone(),),
+    ));
+    client.execute(req("a")).await.unwrap();
+    collect(
+        client
+            .execute_server_stream(req("ab"))
+            .await
+            .unwrap()
+            .into_inner(),
+    )
+    .await;
+    // Unary: with the headers; a stream: real trailers either way.
+    assert_eq!(*probe.0.lock().unwrap(), [(true, false), (false, true)]);
 }

@@ -10,18 +10,20 @@ use tonic::transport::{Channel, Server};
 use super::proto::dummy_service_client::DummyServiceClient;
 use super::{DummyService, SpecialCases};
 use crate::CallInterceptor;
+use crate::client::{Intercepted, intercept};
 
-/// A client of a [`DummyService`] served on 127.0.0.1; dropping it stops the server.
+/// A client of a [`DummyService`] served on 127.0.0.1, behind client interceptors `I`;
+/// dropping it stops the server.
 ///
 /// Dereferences to the tonic-generated `DummyServiceClient`.
 #[derive(Debug)]
-pub struct DummyClient {
-    client: DummyServiceClient<Channel>,
+pub struct DummyClient<I = ()> {
+    client: DummyServiceClient<Intercepted<Channel, I>>,
     channel: Channel,
     _shutdown: oneshot::Sender<()>,
 }
 
-impl DummyClient {
+impl<I> DummyClient<I> {
     /// The channel to the server, for calls the generated client cannot make (the
     /// reference's `dummy_channel`): an unregistered method, raw bytes.
     pub fn channel(&self) -> Channel {
@@ -29,22 +31,23 @@ impl DummyClient {
     }
 }
 
-impl Deref for DummyClient {
-    type Target = DummyServiceClient<Channel>;
+impl<I> Deref for DummyClient<I> {
+    type Target = DummyServiceClient<Intercepted<Channel, I>>;
 
     fn deref(&self) -> &Self::Target {
         &self.client
     }
 }
 
-impl DerefMut for DummyClient {
+impl<I> DerefMut for DummyClient<I> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.client
     }
 }
 
 /// Serves a [`DummyService`] with `special_cases` behind `interceptors` (a tuple, outermost
-/// first; `()` for none) on 127.0.0.1 and an ephemeral port, and returns a client connected
+/// first; `()` for none) on 127.0.0.1 and an ephemeral port, with
+/// [`TrailersLayer`](crate::TrailersLayer), and returns a client connected
 /// to it over HTTP/2. The server stops when the client is dropped.
 pub async fn dummy_client<I>(
     special_cases: SpecialCases,
@@ -53,12 +56,27 @@ pub async fn dummy_client<I>(
 where
     I: CallInterceptor + 'static,
 {
+    dummy_client_with(special_cases, interceptors, ()).await
+}
+
+/// [`dummy_client`] with `client_interceptors` (a tuple, outermost first) on the client's
+/// channel as well.
+pub async fn dummy_client_with<I, C>(
+    special_cases: SpecialCases,
+    interceptors: I,
+    client_interceptors: C,
+) -> Result<DummyClient<C>, Box<dyn Error + Send + Sync>>
+where
+    I: CallInterceptor + 'static,
+    C: CallInterceptor + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let service = DummyService::new(special_cases, interceptors).into_server();
     tokio::spawn(
         Server::builder()
+            .layer(crate::TrailersLayer)
             .add_service(service)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
@@ -71,7 +89,7 @@ where
         .connect()
         .await?;
     Ok(DummyClient {
-        client: DummyServiceClient::new(channel.clone()),
+        client: DummyServiceClient::new(intercept(channel.clone(), client_interceptors)),
         channel,
         _shutdown: shutdown,
     })

@@ -34,7 +34,7 @@ use tonic::metadata::MetadataMap;
 
 use crate::Context;
 
-pub use client::{DummyClient, dummy_client};
+pub use client::{DummyClient, dummy_client, dummy_client_with};
 pub use proto::{DummyRequest, DummyResponse};
 pub use service::DummyService;
 

@@ -1,0 +1,256 @@
+//! Interceptors on a tonic client: a tower [`Layer`](tower_layer::Layer) and
+//! [`Service`](tower_service::Service) around a `Channel` (or any `GrpcService`) that every
+//! tonic-generated client accepts.
+//!
+//! ```no_run
+//! # use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
+//! # use grpc_interceptor::{interceptor, Context, MethodName, Next, Reply, Request};
+//! #[interceptor]
+//! fn add_token(method: Next<'_>, mut request: Request, context: &mut Context, _: &MethodName) -> Reply {
+//!     request.metadata_mut().insert("authorization", "Bearer secret".parse().unwrap());
+//!     method.call(request, context)
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let channel = tonic::transport::Channel::from_static("http://127.0.0.1:50051").connect().await?;
+//! let mut client = DummyServiceClient::new(grpc_interceptor::client::intercept(channel, (add_token,)));
+//! client.execute(grpc_interceptor::testing::DummyRequest { input: "hi".into() }).await?;
+//! # Ok(())
+//! # }
+//! # let _ = run;
+//! ```
+//!
+//! On a channel, tonic does not say whether a call is unary or streaming, so every request
+//! and response body is a [`Streaming`] of [`WireMessage`]s, decoded only when an
+//! interceptor asks for a message's type: [`Request::for_each_message`],
+//! [`Request::inspect_messages`] and their `Response` twins work on both sides.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use bytes::Bytes;
+use tonic::client::GrpcService;
+use tonic::codegen::http;
+use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
+use tonic::{GrpcMethod, Status};
+
+use crate::chain::link;
+use crate::context::{CallState, merge};
+use crate::wire::{EncodeFrames, Frames, Role};
+use crate::{
+    CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming, WireMessage,
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Puts `interceptors` (a tuple, the first outermost) in front of `service`, usually a
+/// `tonic::transport::Channel`. Build the tonic-generated client on the result.
+pub fn intercept<S, I>(service: S, interceptors: I) -> Intercepted<S, I> {
+    Intercepted {
+        inner: service,
+        interceptors: Arc::new(interceptors),
+    }
+}
+
+/// A tower layer that puts interceptors in front of a service: [`intercept`] as a layer.
+#[derive(Debug)]
+pub struct InterceptorLayer<I> {
+    interceptors: Arc<I>,
+}
+
+impl<I> InterceptorLayer<I> {
+    /// A layer running `interceptors` (a tuple, the first outermost).
+    pub fn new(interceptors: I) -> Self {
+        Self {
+            interceptors: Arc::new(interceptors),
+        }
+    }
+}
+
+impl<I> Clone for InterceptorLayer<I> {
+    fn clone(&self) -> Self {
+        Self {
+            interceptors: Arc::clone(&self.interceptors),
+        }
+    }
+}
+
+impl<S, I> tower_layer::Layer<S> for InterceptorLayer<I> {
+    type Service = Intercepted<S, I>;
+
+    fn layer(&self, inner: S) -> Intercepted<S, I> {
+        Intercepted {
+            inner,
+            interceptors: Arc::clone(&self.interceptors),
+        }
+    }
+}
+
+/// A service (usually a `Channel`) with interceptors in front of it.
+#[derive(Debug)]
+pub struct Intercepted<S, I> {
+    inner: S,
+    interceptors: Arc<I>,
+}
+
+impl<S: Clone, I> Clone for Intercepted<S, I> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            interceptors: Arc::clone(&self.interceptors),
+        }
+    }
+}
+
+impl<S, I> Intercepted<S, I> {
+    /// The service behind the interceptors.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S, I> tower_service::Service<http::Request<tonic::body::Body>> for Intercepted<S, I>
+where
+    S: GrpcService<tonic::body::Body> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
+    I: CallInterceptor + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        // The instance that was polled ready serves this call; the clone serves the next.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let interceptors = Arc::clone(&self.interceptors);
+        Box::pin(async move { Ok(call(&*interceptors, inner, request).await) })
+    }
+}
+
+/// What the terminal needs to rebuild the HTTP request for each attempt.
+#[derive(Clone)]
+struct Target {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+}
+
+async fn call<S, I>(
+    interceptors: &I,
+    inner: S,
+    request: http::Request<tonic::body::Body>,
+) -> http::Response<tonic::body::Body>
+where
+    S: GrpcService<tonic::body::Body> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
+    I: CallInterceptor,
+{
+    let (parts, body) = request.into_parts();
+    let method_name = match method_name(&parts) {
+        Ok(name) => name,
+        Err(status) => return status.into_http(),
+    };
+    let target = Target {
+        method: parts.method,
+        uri: parts.uri,
+        version: parts.version,
+    };
+    let request = Request::from_tonic(tonic::Request::from_parts(
+        MetadataMap::from_headers(parts.headers),
+        parts.extensions,
+        Streaming::new(Frames::new(body)),
+    ));
+    let state = CallState::default();
+    let mut context = Context::new(Side::Client, &state);
+    let terminal =
+        link(move |request: Request<Streaming<WireMessage>>| send(inner, target, request));
+    let result = interceptors
+        .intercept(Next::new(terminal), request, &mut context, &method_name)
+        .await;
+    let result = match (state.take(), result) {
+        (None, result) => result,
+        (Some(outcome), Err(status)) => Err(outcome.apply_to_status(status)),
+        (Some(mut outcome), Ok(mut response)) => {
+            let status = outcome.error_status();
+            merge(
+                response.metadata_mut(),
+                std::mem::take(&mut outcome.headers),
+            );
+            response.get_mut().end_with(status, outcome.trailers);
+            Ok(response)
+        }
+    };
+    match result {
+        Ok(response) => {
+            let (metadata, body, extensions) = response.into_tonic().into_parts();
+            let mut http = http::Response::new(tonic::body::Body::new(EncodeFrames::new(
+                body,
+                Role::Response,
+            )));
+            *http.headers_mut() = metadata.into_headers();
+            http.headers_mut()
+                .insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
+            *http.extensions_mut() = extensions;
+            http
+        }
+        Err(status) => status.into_http(),
+    }
+}
+
+fn method_name(parts: &http::request::Parts) -> Result<MethodName, Status> {
+    match parts.extensions.get::<GrpcMethod<'static>>() {
+        Some(method) => Ok(MethodName::from_service(method.service(), method.method())),
+        None => Ok(crate::parse_method_name(parts.uri.path())?),
+    }
+}
+
+/// Sends one attempt over the inner service and reads the response head.
+async fn send<S>(
+    mut inner: S,
+    target: Target,
+    request: Request<Streaming<WireMessage>>,
+) -> Result<Response<Streaming<WireMessage>>, Status>
+where
+    S: GrpcService<tonic::body::Body> + Send,
+    S::Future: Send,
+    S::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
+{
+    let transport = |err: S::Error| Status::from_error(err.into());
+    std::future::poll_fn(|cx| inner.poll_ready(cx))
+        .await
+        .map_err(transport)?;
+    let (metadata, extensions, body) = request.into_tonic().into_parts();
+    let mut http = http::Request::new(tonic::body::Body::new(EncodeFrames::new(
+        body,
+        Role::Request,
+    )));
+    *http.method_mut() = target.method;
+    *http.uri_mut() = target.uri;
+    *http.version_mut() = target.version;
+    *http.headers_mut() = metadata.into_headers();
+    *http.extensions_mut() = extensions;
+    let (parts, body) = inner.call(http).await.map_err(transport)?.into_parts();
+    let body = match Status::from_header_map(&parts.headers) {
+        // A trailers-only response: the status came with the headers.
+        Some(status) if status.code() != tonic::Code::Ok => return Err(status),
+        Some(status) => Streaming::new(tokio_stream::once(Err(status))),
+        None => Streaming::new(Frames::new(body)),
+    };
+    Ok(Response::from_tonic(tonic::Response::from_parts(
+        MetadataMap::from_headers(parts.headers),
+        body,
+        parts.extensions,
+    )))
+}

@@ -1,0 +1,148 @@
+//! [`TrailersLayer`]: custom trailers after a successful unary response.
+//!
+//! tonic's generated server ends a successful unary response with `grpc-status: 0` and
+//! nothing else. With this layer on the server, trailers an interceptor set on such a call
+//! are added to that final trailers frame; without it they go out with the headers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll, ready};
+
+use bytes::Bytes;
+use http_body::Frame;
+use tonic::codegen::http;
+use tonic::codegen::http::HeaderMap;
+
+/// Marks a request as served behind [`TrailersLayer`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Supported;
+
+/// Trailers for the end of a response, handed from the interceptors to the layer.
+#[derive(Clone, Debug)]
+pub(crate) struct Pending(pub(crate) HeaderMap);
+
+/// A tower layer for a tonic `Server` that sends the trailers interceptors set on
+/// successful unary calls as real trailers:
+///
+/// ```no_run
+/// # use grpc_interceptor::testing::{DummyService, SpecialCases};
+/// # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+/// # let service = DummyService::new(SpecialCases::new(), ()).into_server();
+/// tonic::transport::Server::builder()
+///     .layer(grpc_interceptor::TrailersLayer)
+///     .add_service(service)
+///     .serve("127.0.0.1:50051".parse()?)
+///     .await?;
+/// # Ok(())
+/// # }
+/// # let _ = serve;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrailersLayer;
+
+impl<S> tower_layer::Layer<S> for TrailersLayer {
+    type Service = Trailers<S>;
+
+    fn layer(&self, inner: S) -> Trailers<S> {
+        Trailers { inner }
+    }
+}
+
+/// The service [`TrailersLayer`] makes.
+#[derive(Clone, Debug)]
+pub struct Trailers<S> {
+    inner: S,
+}
+
+impl<S, B, R> tower_service::Service<http::Request<B>> for Trailers<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
+{
+    type Response = http::Response<TrailersBody<R>>;
+    type Error = S::Error;
+    type Future = TrailersFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(Supported);
+        TrailersFuture {
+            future: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Trailers`].
+    pub struct TrailersFuture<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, R, E> Future for TrailersFuture<F>
+where
+    F: Future<Output = Result<http::Response<R>, E>>,
+{
+    type Output = Result<http::Response<TrailersBody<R>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let response = ready!(self.project().future.poll(cx))?;
+        let (mut parts, body) = response.into_parts();
+        let extra = parts.extensions.remove::<Pending>().map(|p| p.0);
+        Poll::Ready(Ok(http::Response::from_parts(
+            parts,
+            TrailersBody { body, extra },
+        )))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body with extra trailers merged into its trailers frame.
+    pub struct TrailersBody<B> {
+        #[pin]
+        body: B,
+        extra: Option<HeaderMap>,
+    }
+}
+
+impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.body.poll_frame(cx));
+        Poll::Ready(match (frame, this.extra.take()) {
+            (Some(Ok(frame)), Some(extra)) => Some(Ok(match frame.into_trailers() {
+                Ok(mut trailers) => {
+                    for (name, value) in &extra {
+                        trailers.append(name, value.clone());
+                    }
+                    Frame::trailers(trailers)
+                }
+                Err(frame) => {
+                    *this.extra = Some(extra);
+                    frame
+                }
+            })),
+            (frame, extra) => {
+                *this.extra = extra;
+                frame
+            }
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
