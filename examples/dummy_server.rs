@@ -29,7 +29,8 @@
 //!
 //! With request metadata `x-echo-method`, every call (error statuses included) gets the
 //! trailing metadata `x-method-name` (the raw method name), `x-parsed` (its `MethodName`
-//! Debug form) and `x-fqs` (its fully qualified service).
+//! Debug form) and `x-fqs` (its fully qualified service), and, when the client set a
+//! deadline, `x-timeout-ms`: the time left that the interceptor saw, in milliseconds.
 
 use std::error::Error;
 use std::future::Future;
@@ -55,12 +56,15 @@ fn echo_method(
     method_name: &MethodName,
 ) -> Reply {
     if request.metadata().contains_key("x-echo-method") {
+        let timeout = request
+            .timeout()
+            .map(|t| ("x-timeout-ms", t.as_millis().to_string()));
         let fields = [
             ("x-method-name", method_name.as_str().to_owned()),
             ("x-parsed", format!("{method_name:?}")),
             ("x-fqs", method_name.fully_qualified_service().to_owned()),
         ];
-        for (key, value) in fields {
+        for (key, value) in fields.into_iter().chain(timeout) {
             match value.parse() {
                 Ok(value) => context.trailers_mut(|t| t.insert(key, value)),
                 Err(_) => return Reply::error(Status::internal(format!("{key} is not ASCII"))),
