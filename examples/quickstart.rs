@@ -1,5 +1,6 @@
 //! A tonic server whose every method runs through three stacked interceptors, and a client
-//! that calls it in all four streaming modes. Prints what the interceptors saw, then exits.
+//! with two interceptors of its own (one of them the very same `log_messages` fn) that calls
+//! it in all four streaming modes. Prints what the interceptors saw, then exits.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -13,8 +14,8 @@ use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
 use grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use grpc_interceptor::{
-    CallInterceptor, Chain, Context, MethodName, Next, Reply, Request, Response, Status,
-    intercepted, interceptor,
+    CallInterceptor, Chain, Code, Context, MethodName, Next, Reply, Request, Response, Side,
+    Status, intercepted, interceptor,
 };
 use tokio_stream::{Stream, StreamExt};
 
@@ -32,8 +33,21 @@ fn require_token(
     }
 }
 
-/// An `async fn` interceptor: sees every request message and every response message, in
-/// all four modes, and the final outcome.
+/// A plain `fn` client interceptor: adds the token to every call.
+#[interceptor]
+fn add_token(
+    method: Next<'_>,
+    mut request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> Reply {
+    let token = "Bearer let-me-in".parse().expect("valid header");
+    request.metadata_mut().insert("authorization", token);
+    method.call(request, context)
+}
+
+/// An `async fn` interceptor, used on both sides: sees every request and response message,
+/// in all four modes, and the final status once the response has ended.
 #[interceptor]
 async fn log_messages(
     method: Next<'_>,
@@ -41,26 +55,28 @@ async fn log_messages(
     context: &mut Context,
     method_name: &MethodName,
 ) -> Result<Response, Status> {
-    let name = method_name.method().to_owned();
-    request.for_each_message(move |r: &mut DummyRequest| {
-        println!("  [log] {name} <- {:?}", r.input);
+    let side = match context.side() {
+        Side::Server => "server",
+        Side::Client => "client",
+    };
+    let name = format!("{side} {}", method_name.method());
+    let sent = name.clone();
+    request.inspect_messages(move |r: &DummyRequest| {
+        println!("  [log {sent}] <- {:?}", r.input);
         Ok(())
     })?;
     let mut response = method.call(request, context).await?;
-    let name = method_name.method().to_owned();
-    let end = name.clone();
-    response.for_each_message(move |r: &mut DummyResponse| {
-        println!("  [log] {name} -> {:?}", r.output);
+    let received = name.clone();
+    response.inspect_messages(move |r: &DummyResponse| {
+        println!("  [log {received}] -> {:?}", r.output);
         Ok(())
     })?;
-    if let Some(stream) = response.stream_mut::<DummyResponse>() {
-        stream.on_end(move |end_of_stream| {
-            println!(
-                "  [log] {end} ended with {:?}",
-                end_of_stream.status().map(Status::code)
-            );
-        });
-    }
+    response.on_end(move |end| {
+        println!(
+            "  [log {name}] ended with {:?}",
+            end.status().map_or(Code::Ok, Status::code)
+        )
+    });
     Ok(response)
 }
 
@@ -145,15 +161,6 @@ impl DummyService for Echo {
     }
 }
 
-fn authorized<T>(message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        "Bearer let-me-in".parse().expect("valid header"),
-    );
-    request
-}
-
 fn input(text: &str) -> DummyRequest {
     DummyRequest { input: text.into() }
 }
@@ -168,6 +175,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     });
     let server = tokio::spawn(
         tonic::transport::Server::builder()
+            .layer(grpc_interceptor::TrailersLayer)
             .add_service(service)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
@@ -177,24 +185,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             ),
     );
     println!("server on {addr}, interceptors: CountCalls, require_token, log_messages");
-    let mut client = DummyServiceClient::connect(format!("http://{addr}")).await?;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?;
+    println!("client interceptors: add_token, log_messages");
+    let mut client = DummyServiceClient::new(grpc_interceptor::client::intercept(
+        channel.clone(),
+        (add_token, log_messages),
+    ));
 
     println!("\nunary:");
-    let reply = client.execute(authorized(input("hello"))).await?;
+    let reply = client.execute(input("hello")).await?;
     println!(
-        "client got {:?}, trailer-like header x-call-number = {:?}",
+        "client got {:?}, trailer x-call-number = {:?}",
         reply.get_ref().output,
         reply.metadata().get("x-call-number")
     );
 
     println!("\nclient streaming:");
     let inputs = tokio_stream::iter(vec![input("a"), input("b"), input("c")]);
-    let reply = client.execute_client_stream(authorized(inputs)).await?;
+    let reply = client.execute_client_stream(inputs).await?;
     println!("client got {:?}", reply.into_inner().output);
 
     println!("\nserver streaming:");
     let mut stream = client
-        .execute_server_stream(authorized(input("hey")))
+        .execute_server_stream(input("hey"))
         .await?
         .into_inner();
     while let Some(item) = stream.next().await {
@@ -211,15 +226,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     println!("\nbidirectional streaming:");
     let inputs = tokio_stream::iter(vec![input("ping"), input("pong")]);
     let mut stream = client
-        .execute_client_server_stream(authorized(inputs))
+        .execute_client_server_stream(inputs)
         .await?
         .into_inner();
     while let Some(item) = stream.next().await {
         println!("client got {:?}", item?.output);
     }
 
-    println!("\nwithout a token:");
-    let status = client
+    println!("\nwithout a token (a client without interceptors):");
+    let status = DummyServiceClient::new(channel)
         .execute(input("sneaky"))
         .await
         .expect_err("require_token refuses it");
