@@ -240,9 +240,7 @@ pub fn requests(
 
 /// All outputs of a response stream, and the code and message of the error status that
 /// ended it, if any.
-pub async fn collect(
-    mut stream: tonic::Streaming<DummyResponse>,
-) -> (Vec<String>, Option<(Code, String)>) {
+pub async fn collect(mut stream: tonic::Streaming<DummyResponse>) -> Streamed {
     let mut outputs = Vec::new();
     while let Some(item) = stream.next().await {
         match item {
@@ -251,4 +249,89 @@ pub async fn collect(
         }
     }
     (outputs, None)
+}
+
+/// What a call ended with: its output, or the code and message of its error status.
+pub type Outcome<T> = Result<T, (Code, String)>;
+
+/// What a response stream gave: its outputs, and the code and message of the error status
+/// that ended it, if any.
+pub type Streamed = (Vec<String>, Option<(Code, String)>);
+
+fn outcome<T>(result: Result<T, Status>) -> Outcome<T> {
+    result.map_err(|status| (status.code(), status.message().to_owned()))
+}
+
+type StdError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A tonic-generated Dummy client over any transport (a channel, with or without
+/// interceptors).
+pub type Client<T> = grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient<T>;
+
+/// The transports a [`Client`] can run over.
+pub trait Transport:
+    tonic::client::GrpcService<
+        tonic::body::Body,
+        Error: Into<StdError>,
+        ResponseBody: tonic::codegen::Body<
+            Data = tonic::codegen::Bytes,
+            Error: Into<StdError> + Send,
+        > + Send
+                          + 'static,
+    >
+{
+}
+
+impl<T> Transport for T
+where
+    T: tonic::client::GrpcService<tonic::body::Body>,
+    T::Error: Into<StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<StdError> + Send,
+{
+}
+
+/// `Execute(input)`: the output, or the status.
+pub async fn unary<T: Transport>(client: &mut Client<T>, input: &str) -> Outcome<String> {
+    outcome(
+        client
+            .execute(req(input))
+            .await
+            .map(|r| r.into_inner().output),
+    )
+}
+
+/// `ExecuteClientStream(inputs)`: the output, or the status.
+pub async fn client_stream<T: Transport>(
+    client: &mut Client<T>,
+    inputs: &[&str],
+) -> Outcome<String> {
+    outcome(
+        client
+            .execute_client_stream(requests(inputs))
+            .await
+            .map(|r| r.into_inner().output),
+    )
+}
+
+/// `ExecuteServerStream(input)`: the outputs and the error status that ended the stream,
+/// or the status the call failed with before any message.
+pub async fn server_stream<T: Transport>(client: &mut Client<T>, input: &str) -> Outcome<Streamed> {
+    match outcome(client.execute_server_stream(req(input)).await) {
+        Ok(response) => Ok(collect(response.into_inner()).await),
+        Err(status) => Err(status),
+    }
+}
+
+/// `ExecuteClientServerStream(inputs)`: like [`server_stream`].
+pub async fn bidi<T: Transport>(client: &mut Client<T>, inputs: &[&str]) -> Outcome<Streamed> {
+    match outcome(client.execute_client_server_stream(requests(inputs)).await) {
+        Ok(response) => Ok(collect(response.into_inner()).await),
+        Err(status) => Err(status),
+    }
+}
+
+/// The outputs of a stream that ended OK.
+pub fn ok_stream(outputs: &[&str]) -> Outcome<Streamed> {
+    Ok((outputs.iter().map(|s| s.to_string()).collect(), None))
 }

@@ -8,7 +8,9 @@ use grpc_interceptor::{
     CallInterceptor, Chain, Code, Context, MethodName, Next, Reply, Request, Response, Status,
     Streaming, interceptor,
 };
-use grpc_interceptor_tests::{collect, req, requests, uppercase};
+use grpc_interceptor_tests::{
+    bidi, client_stream, collect, ok_stream, req, requests, server_stream, unary, uppercase,
+};
 
 /// Replaces every request message with a fixed one.
 #[interceptor]
@@ -152,32 +154,21 @@ fn with_token<T>(message: T) -> tonic::Request<T> {
     request
 }
 
-fn outputs(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
 #[tokio::test]
 async fn request_messages_can_be_changed_in_every_mode() {
     let mut client = dummy_client(SpecialCases::new(), (uppercase,))
         .await
         .unwrap();
-    let response = client
-        .execute_client_stream(requests(&["foo", "bar"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "FOOBAR");
-    let stream = client
-        .execute_server_stream(req("ab"))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await, (outputs(&["A", "B"]), None));
-    let stream = client
-        .execute_client_server_stream(requests(&["x", "y"]))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await, (outputs(&["X", "Y"]), None));
+    assert_eq!(unary(&mut client, "a").await, Ok("A".into()));
+    assert_eq!(
+        client_stream(&mut client, &["foo", "bar"]).await,
+        Ok("FOOBAR".into())
+    );
+    assert_eq!(
+        server_stream(&mut client, "ab").await,
+        ok_stream(&["A", "B"])
+    );
+    assert_eq!(bidi(&mut client, &["x", "y"]).await, ok_stream(&["X", "Y"]));
 }
 
 #[tokio::test]
@@ -185,88 +176,55 @@ async fn request_messages_can_be_replaced_in_every_mode() {
     let mut client = dummy_client(SpecialCases::new(), (replace_requests,))
         .await
         .unwrap();
+    assert_eq!(unary(&mut client, "a").await, Ok("replaced".into()));
     assert_eq!(
-        client.execute(req("a")).await.unwrap().into_inner().output,
-        "replaced"
+        client_stream(&mut client, &["a", "b"]).await,
+        Ok("replacedreplaced".into())
     );
-    let response = client
-        .execute_client_stream(requests(&["a", "b"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "replacedreplaced");
-    let stream = client
-        .execute_server_stream(req("a"))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await.0.concat(), "replaced");
-    let stream = client
-        .execute_client_server_stream(requests(&["a", "b"]))
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(
-        collect(stream).await,
-        (outputs(&["replaced", "replaced"]), None)
+        server_stream(&mut client, "a").await,
+        ok_stream(&["r", "e", "p", "l", "a", "c", "e", "d"])
+    );
+    assert_eq!(
+        bidi(&mut client, &["a", "b"]).await,
+        ok_stream(&["replaced", "replaced"])
     );
 }
 
 #[tokio::test]
 async fn response_messages_can_be_changed_in_every_mode() {
     let mut client = dummy_client(SpecialCases::new(), (exclaim,)).await.unwrap();
+    assert_eq!(unary(&mut client, "a").await, Ok("a!".into()));
     assert_eq!(
-        client.execute(req("a")).await.unwrap().into_inner().output,
-        "a!"
+        client_stream(&mut client, &["a", "b"]).await,
+        Ok("ab!".into())
     );
-    let response = client
-        .execute_client_stream(requests(&["a", "b"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "ab!");
-    let stream = client
-        .execute_server_stream(req("ab"))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await, (outputs(&["a!", "b!"]), None));
-    let stream = client
-        .execute_client_server_stream(requests(&["x", "y"]))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await, (outputs(&["x!", "y!"]), None));
+    assert_eq!(
+        server_stream(&mut client, "ab").await,
+        ok_stream(&["a!", "b!"])
+    );
+    assert_eq!(
+        bidi(&mut client, &["x", "y"]).await,
+        ok_stream(&["x!", "y!"])
+    );
 }
 
 #[tokio::test]
 async fn an_interceptor_can_answer_without_the_handler_in_every_mode() {
     let cases = SpecialCases::new().on("a", raises(Status::internal("the handler ran")));
     let mut client = dummy_client(cases, (short_circuit,)).await.unwrap();
+    assert_eq!(unary(&mut client, "a").await, Ok("short-circuit".into()));
     assert_eq!(
-        client.execute(req("a")).await.unwrap().into_inner().output,
-        "short-circuit"
+        client_stream(&mut client, &["a"]).await,
+        Ok("short-circuit".into())
     );
-    let response = client
-        .execute_client_stream(requests(&["a"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "short-circuit");
-    let stream = client
-        .execute_server_stream(req("a"))
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(
-        collect(stream).await,
-        (outputs(&["short", "circuit"]), None)
+        server_stream(&mut client, "a").await,
+        ok_stream(&["short", "circuit"])
     );
-    let stream = client
-        .execute_client_server_stream(requests(&["a"]))
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(
-        collect(stream).await,
-        (outputs(&["short", "circuit"]), None)
+        bidi(&mut client, &["a"]).await,
+        ok_stream(&["short", "circuit"])
     );
 }
 

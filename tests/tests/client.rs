@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use grpc_interceptor::testing::raises;
 use grpc_interceptor::testing::{
     DummyRequest, DummyResponse, SpecialCases, dummy_client, dummy_client_with,
 };
@@ -14,7 +15,9 @@ use grpc_interceptor::{
     CallInterceptor, Chain, Code, Context, MethodName, Next, Reply, Request, Response, Side,
     Status, interceptor,
 };
-use grpc_interceptor_tests::{Counting, collect, req, requests, uppercase};
+use grpc_interceptor_tests::{
+    Counting, bidi, client_stream, ok_stream, req, server_stream, unary, uppercase,
+};
 
 /// The reference's `MetadataInterceptor`.
 #[interceptor]
@@ -147,101 +150,65 @@ async fn client_metadata_reaches_the_server_in_every_mode() {
     let mut client = dummy_client_with(metadata_cases(), (), (add_metadata,))
         .await
         .unwrap();
-    let seen = client
-        .execute(req("metadata"))
-        .await
-        .unwrap()
-        .into_inner()
-        .output;
-    assert!(seen.contains("this_key:this_value"), "{seen}");
-    let seen = collect(
-        client
-            .execute_server_stream(req("metadata"))
+    let seen = [
+        unary(&mut client, "metadata").await.unwrap(),
+        client_stream(&mut client, &["metadata"]).await.unwrap(),
+        server_stream(&mut client, "metadata")
             .await
             .unwrap()
-            .into_inner(),
-    )
-    .await
-    .0
-    .concat();
-    assert!(seen.contains("this_key:this_value"), "{seen}");
-    let seen = client
-        .execute_client_stream(requests(&["metadata"]))
-        .await
-        .unwrap()
-        .into_inner()
-        .output;
-    assert!(seen.contains("this_key:this_value"), "{seen}");
-    let stream = client
-        .execute_client_server_stream(requests(&["metadata"]))
-        .await
-        .unwrap()
-        .into_inner();
-    let seen = collect(stream).await.0.concat();
-    assert!(seen.contains("this_key:this_value"), "{seen}");
+            .0
+            .concat(),
+        bidi(&mut client, &["metadata"]).await.unwrap().0.concat(),
+    ];
+    for seen in seen {
+        assert!(seen.contains("this_key:this_value"), "{seen}");
+    }
+}
+
+fn counts(pairs: &[(Code, usize)]) -> HashMap<Code, usize> {
+    pairs.iter().copied().collect()
 }
 
 #[tokio::test]
 async fn code_counting_sees_every_final_code() {
     let counter = CodeCount::default();
-    let cases = SpecialCases::new().on(
-        "error",
-        grpc_interceptor::testing::raises(Status::unknown("oops")),
-    );
+    let cases = SpecialCases::new().on("error", raises(Status::unknown("oops")));
     let mut client = dummy_client_with(cases, (), (counter.clone(),))
         .await
         .unwrap();
     assert!(counter.counts().is_empty());
-    client.execute(req("foo")).await.unwrap();
-    assert_eq!(counter.counts(), HashMap::from([(Code::Ok, 1)]));
+    assert_eq!(unary(&mut client, "foo").await, Ok("foo".into()));
+    assert_eq!(counter.counts(), counts(&[(Code::Ok, 1)]));
     assert_eq!(
-        client.execute(req("error")).await.unwrap_err().code(),
-        Code::Unknown
+        unary(&mut client, "error").await,
+        Err((Code::Unknown, "oops".into()))
     );
     assert_eq!(
         counter.counts(),
-        HashMap::from([(Code::Ok, 1), (Code::Unknown, 1)])
+        counts(&[(Code::Ok, 1), (Code::Unknown, 1)])
     );
 }
 
 #[tokio::test]
 async fn a_status_in_the_trailers_of_a_stream_reaches_the_code_counter() {
     let counter = CodeCount::default();
-    let cases = SpecialCases::new().on(
-        "error",
-        grpc_interceptor::testing::raises(Status::not_found("gone")),
-    );
+    let cases = SpecialCases::new().on("error", raises(Status::not_found("gone")));
     let mut client = dummy_client_with(cases, (), (counter.clone(),))
         .await
         .unwrap();
-    let stream = client
-        .execute_client_server_stream(requests(&["foo", "error"]))
-        .await
-        .unwrap()
-        .into_inner();
+    let ended = bidi(&mut client, &["foo", "error"]).await;
     assert_eq!(
-        collect(stream).await,
-        (
-            vec!["foo".to_string()],
-            Some((Code::NotFound, "gone".to_string()))
-        )
+        ended,
+        Ok((vec!["foo".into()], Some((Code::NotFound, "gone".into()))))
     );
-    assert_eq!(counter.counts(), HashMap::from([(Code::NotFound, 1)]));
+    assert_eq!(counter.counts(), counts(&[(Code::NotFound, 1)]));
 }
 
 #[tokio::test]
 async fn retry_succeeds_when_the_second_attempt_does() {
     let cases = SpecialCases::new().on("error_once", crashing(1));
     let mut client = dummy_client_with(cases, (), (Retry(1),)).await.unwrap();
-    assert_eq!(
-        client
-            .execute(req("error_once"))
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        "OK"
-    );
+    assert_eq!(unary(&mut client, "error_once").await, Ok("OK".into()));
 }
 
 #[tokio::test]
@@ -249,8 +216,8 @@ async fn retry_gives_up_after_its_retries() {
     let cases = SpecialCases::new().on("error_twice", crashing(2));
     let mut client = dummy_client_with(cases, (), (Retry(1),)).await.unwrap();
     assert_eq!(
-        client.execute(req("error_twice")).await.unwrap_err().code(),
-        Code::Unknown
+        unary(&mut client, "error_twice").await,
+        Err((Code::Unknown, "oops".into()))
     );
 }
 
@@ -262,18 +229,10 @@ async fn an_inner_interceptor_sees_every_attempt_of_an_outer_retry() {
         .await
         .unwrap();
     assert!(counter.counts().is_empty());
-    assert_eq!(
-        client
-            .execute(req("error_once"))
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        "OK"
-    );
+    assert_eq!(unary(&mut client, "error_once").await, Ok("OK".into()));
     assert_eq!(
         counter.counts(),
-        HashMap::from([(Code::Ok, 1), (Code::Unknown, 1)])
+        counts(&[(Code::Ok, 1), (Code::Unknown, 1)])
     );
 }
 
@@ -284,67 +243,32 @@ async fn retry_replays_a_client_stream_without_the_caller_buffering_it() {
     let mut client = dummy_client_with(cases, (server.clone(),), (Retry(1),))
         .await
         .unwrap();
-    let response = client
-        .execute_client_stream(requests(&["a", "error_once", "b"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "aOKb");
+    assert_eq!(
+        client_stream(&mut client, &["a", "error_once", "b"]).await,
+        Ok("aOKb".into())
+    );
     assert_eq!(server.counts().0["/DummyService/ExecuteClientStream"], 2);
 }
 
 #[tokio::test]
 async fn caching_answers_repeated_unary_and_client_stream_calls_from_memory() {
     let counter = CodeCount::default();
-    let mut client = dummy_client_with(
-        SpecialCases::new(),
-        (),
-        (Caching::default(), counter.clone()),
-    )
-    .await
-    .unwrap();
+    let interceptors = (Caching::default(), counter.clone());
+    let mut client = dummy_client_with(SpecialCases::new(), (), interceptors)
+        .await
+        .unwrap();
     assert!(counter.counts().is_empty());
-    assert_eq!(
-        client
-            .execute(req("hello"))
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        "hello"
-    );
-    assert_eq!(counter.counts(), HashMap::from([(Code::Ok, 1)]));
-    assert_eq!(
-        client
-            .execute(req("hello"))
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        "hello"
-    );
-    assert_eq!(counter.counts(), HashMap::from([(Code::Ok, 1)]));
-    assert_eq!(
-        client
-            .execute(req("goodbye"))
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        "goodbye"
-    );
-    assert_eq!(counter.counts(), HashMap::from([(Code::Ok, 2)]));
-    let response = client
-        .execute_client_stream(requests(&["foo", "bar"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "foobar");
-    assert_eq!(counter.counts(), HashMap::from([(Code::Ok, 3)]));
-    let response = client
-        .execute_client_stream(requests(&["foo", "bar"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "foobar");
-    assert_eq!(counter.counts(), HashMap::from([(Code::Ok, 3)]));
+    for (input, calls) in [("hello", 1), ("hello", 1), ("goodbye", 2)] {
+        assert_eq!(unary(&mut client, input).await, Ok(input.into()));
+        assert_eq!(counter.counts(), counts(&[(Code::Ok, calls)]));
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            client_stream(&mut client, &["foo", "bar"]).await,
+            Ok("foobar".into())
+        );
+        assert_eq!(counter.counts(), counts(&[(Code::Ok, 3)]));
+    }
 }
 
 /// Gives every call a 5 s deadline.
@@ -416,16 +340,8 @@ async fn a_client_interceptor_can_answer_without_calling_the_server() {
     let mut client = dummy_client_with(SpecialCases::new(), (server.clone(),), (answer_locally,))
         .await
         .unwrap();
-    assert_eq!(
-        client.execute(req("a")).await.unwrap().into_inner().output,
-        "local"
-    );
-    let stream = client
-        .execute_server_stream(req("a"))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await, (vec!["local".to_string()], None));
+    assert_eq!(unary(&mut client, "a").await, Ok("local".into()));
+    assert_eq!(server_stream(&mut client, "a").await, ok_stream(&["local"]));
     assert!(server.counts().0.is_empty());
 }
 
@@ -454,39 +370,23 @@ async fn the_same_interceptors_run_on_the_server_and_the_client_in_every_mode() 
     let mut client = dummy_client_with(SpecialCases::new(), (mark_side,), (uppercase, mark_side))
         .await
         .unwrap();
+    assert_eq!(unary(&mut client, "a").await, Ok("Asc".into()));
     assert_eq!(
-        client.execute(req("a")).await.unwrap().into_inner().output,
-        "Asc"
+        client_stream(&mut client, &["a", "b"]).await,
+        Ok("ABsc".into())
     );
-    let response = client
-        .execute_client_stream(requests(&["a", "b"]))
-        .await
-        .unwrap();
-    assert_eq!(response.into_inner().output, "ABsc");
-    let stream = client
-        .execute_server_stream(req("ab"))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await.0, ["Asc", "Bsc"]);
-    let stream = client
-        .execute_client_server_stream(requests(&["x", "y"]))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(collect(stream).await.0, ["Xsc", "Ysc"]);
+    assert_eq!(
+        server_stream(&mut client, "ab").await,
+        ok_stream(&["Asc", "Bsc"])
+    );
+    assert_eq!(
+        bidi(&mut client, &["x", "y"]).await,
+        ok_stream(&["Xsc", "Ysc"])
+    );
 }
 
 #[tokio::test]
 async fn the_plain_dummy_client_still_works_without_client_interceptors() {
     let mut client = dummy_client(SpecialCases::new(), ()).await.unwrap();
-    assert_eq!(
-        client
-            .execute(req("plain"))
-            .await
-            .unwrap()
-            .into_inner()
-            .output,
-        "plain"
-    );
+    assert_eq!(unary(&mut client, "plain").await, Ok("plain".into()));
 }
