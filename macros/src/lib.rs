@@ -1,6 +1,6 @@
 //! Procedural macros for `grpc_interceptor`. Implementation detail; depend on
 //! `grpc_interceptor` instead, which re-exports them with their documentation.
-
+#![doc(test(attr(deny(warnings))))]
 // No panics on user input: every misuse is a spanned compile error.
 #![cfg_attr(
     not(test),
@@ -20,7 +20,89 @@ mod interceptor;
 
 /// Turns a `(method, request, context, method_name)` function into an interceptor.
 ///
-/// The full documentation is on the re-export, `grpc_interceptor::interceptor`.
+/// The function becomes a unit struct of the same name (and visibility) that implements
+/// `CallInterceptor`, so the name is a value to list in `#[intercepted(...)]` or to put on a
+/// client channel with `grpc_interceptor::client::intercept`. It runs around every call, in
+/// all four streaming modes, on servers and clients.
+///
+/// The signature is fixed; the types are those of `grpc_interceptor`:
+///
+/// | parameter | type | |
+/// |---|---|---|
+/// | `method` | `Next<'_>` | the rest of the chain and the handler |
+/// | `request` | `Request` | the request message or stream, with metadata |
+/// | `context` | `&mut Context` | the call's code, details, headers and trailers |
+/// | `method_name` | `&MethodName` | `/package.Service/Method`, parsed |
+///
+/// An `async fn` returns `Result<Response, E>` for any `E` that converts into `Status`. A
+/// plain `fn` returns `Reply`: what `method.call(request, context)` returns, or
+/// `Reply::error(status)` / `Reply::ok(response)` to answer without calling it. Both forms
+/// compile to a future with no boxing.
+///
+/// # Arguments
+///
+/// - `crate = "path"`: where the runtime is, when it is renamed or re-exported (default
+///   `::grpc_interceptor`).
+///
+/// # Examples
+///
+/// A plain `fn` that checks a header before handing over:
+///
+/// ```
+/// use grpc_interceptor::{interceptor, Context, MethodName, Next, Reply, Request, Status};
+///
+/// #[interceptor]
+/// fn require_token(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+///     if request.metadata().get("authorization").is_none() {
+///         return Reply::error(Status::unauthenticated("missing token"));
+///     }
+///     method.call(request, context)
+/// }
+/// # let _ = require_token;
+/// ```
+///
+/// An `async fn` that sees every request and response message, whatever the mode:
+///
+/// ```
+/// use grpc_interceptor::testing::{DummyRequest, DummyResponse};
+/// use grpc_interceptor::{interceptor, Context, MethodName, Next, Request, Response, Status};
+///
+/// #[interceptor]
+/// async fn log_messages(
+///     method: Next<'_>,
+///     mut request: Request,
+///     context: &mut Context,
+///     method_name: &MethodName,
+/// ) -> Result<Response, Status> {
+///     request.inspect_messages(|m: &DummyRequest| Ok(println!("<- {}", m.input)))?;
+///     let mut response = method.call(request, context).await?;
+///     response.inspect_messages(|m: &DummyResponse| Ok(println!("-> {}", m.output)))?;
+///     println!("{method_name} answered");
+///     Ok(response)
+/// }
+/// # let _ = log_messages;
+/// ```
+///
+/// For an interceptor with state or configuration, implement `CallInterceptor` on your own
+/// type instead.
+///
+/// # Errors
+///
+/// A compile error, on the offending token, for: a parameter list that is not the four
+/// above (count or types), a return type that does not fit the form (`Reply` for a plain
+/// `fn`, `Result<Response, _>` for an `async fn`), an error type that does not convert into
+/// `Status`, a `self` receiver, generic parameters, `const`, `unsafe`, `extern` or variadic
+/// functions, an item that is not a function, and unknown or repeated arguments. For
+/// example, the context must be borrowed mutably:
+///
+/// ```compile_fail
+/// use grpc_interceptor::{interceptor, Context, MethodName, Next, Reply, Request};
+///
+/// #[interceptor]
+/// fn shared_context(method: Next<'_>, request: Request, context: &Context, _: &MethodName) -> Reply {
+///     method.call(request, context)
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
     interceptor::expand(args.into(), item.into()).into()
@@ -28,7 +110,115 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs a list of interceptors around every method of a tonic service impl.
 ///
-/// The full documentation is on the re-export, `grpc_interceptor::intercepted`.
+/// Place it above `#[tonic::async_trait]` on the `impl` of a tonic-generated service trait.
+/// Every method then runs its body inside the chain, the first listed interceptor
+/// outermost, in all four streaming modes. Methods the service does not have are answered
+/// UNIMPLEMENTED by tonic without running any interceptor.
+///
+/// # Arguments
+///
+/// - the interceptors: expressions evaluated on every call with `self` in scope, each a
+///   value that implements `CallInterceptor`: a `#[interceptor]` fn's name, a path to one in
+///   another module, a field of the service (`self.limiter`), a `static`, or a cheap
+///   constructor call. At least one.
+/// - `service = "package.Service"`: the service's full name, for the method names the
+///   interceptors see. By default it is the `NamedService::NAME` of the tonic server struct
+///   beside the trait (`GreeterServer` for `Greeter`), which must then be in scope.
+/// - `crate = "path"`: where the runtime is, when it is renamed or re-exported.
+///
+/// On one method of the impl:
+///
+/// - `#[intercepted(skip)]`: no interceptor runs for this method;
+/// - `#[intercepted(name = "GetHTTPStatus")]`: its proto name, when it is not the Rust
+///   name in UpperCamelCase;
+/// - `#[intercepted(context = ctx)]`: binds the call's `Context` to `ctx` in the body, to
+///   set a code, details or trailers from the handler.
+///
+/// # Examples
+///
+/// ```
+/// use grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
+/// use grpc_interceptor::testing::{DummyRequest, DummyResponse};
+/// use grpc_interceptor::{intercepted, interceptor, Context, MethodName, Next, Reply, Request};
+/// use tonic::{Response, Status, Streaming};
+///
+/// #[interceptor]
+/// fn pass(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+///     method.call(request, context)
+/// }
+///
+/// struct Echo;
+/// type Outputs = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<DummyResponse, Status>> + Send>>;
+///
+/// #[intercepted(pass)]
+/// #[tonic::async_trait]
+/// impl DummyService for Echo {
+///     async fn execute(&self, request: tonic::Request<DummyRequest>) -> Result<Response<DummyResponse>, Status> {
+///         Ok(Response::new(DummyResponse { output: request.into_inner().input }))
+///     }
+///
+///     #[intercepted(skip)]
+///     async fn execute_client_stream(
+///         &self,
+///         _: tonic::Request<Streaming<DummyRequest>>,
+///     ) -> Result<Response<DummyResponse>, Status> {
+///         Err(Status::unimplemented("not here"))
+///     }
+///
+///     type ExecuteServerStreamStream = Outputs;
+///
+///     async fn execute_server_stream(
+///         &self,
+///         _: tonic::Request<DummyRequest>,
+///     ) -> Result<Response<Self::ExecuteServerStreamStream>, Status> {
+///         Ok(Response::new(Box::pin(tokio_stream::empty())))
+///     }
+///
+///     type ExecuteClientServerStreamStream = Outputs;
+///
+///     async fn execute_client_server_stream(
+///         &self,
+///         _: tonic::Request<Streaming<DummyRequest>>,
+///     ) -> Result<Response<Self::ExecuteClientServerStreamStream>, Status> {
+///         Ok(Response::new(Box::pin(tokio_stream::empty())))
+///     }
+/// }
+///
+/// let _server = DummyServiceServer::new(Echo);
+/// ```
+///
+/// # Errors
+///
+/// A compile error, on the offending token, for: an item that is not the impl of a trait,
+/// an inherent impl, the attribute placed below `#[tonic::async_trait]` (the message says to
+/// swap them), an empty or malformed list, an entry that is not an interceptor (naming its
+/// type), a method that is not an `async fn`, and unknown or repeated arguments. For
+/// example, the order of the two attributes matters:
+///
+/// ```compile_fail
+/// # use grpc_interceptor::testing::proto::dummy_service_server::DummyService;
+/// # use grpc_interceptor::testing::{DummyRequest, DummyResponse};
+/// # use grpc_interceptor::{intercepted, interceptor, Context, MethodName, Next, Reply, Request};
+/// # #[interceptor]
+/// # fn pass(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+/// #     method.call(request, context)
+/// # }
+/// struct Echo;
+///
+/// #[tonic::async_trait]
+/// #[intercepted(pass)]
+/// impl DummyService for Echo {
+///     async fn execute(&self, r: tonic::Request<DummyRequest>) -> Result<tonic::Response<DummyResponse>, tonic::Status> {
+///         Ok(tonic::Response::new(DummyResponse { output: r.into_inner().input }))
+///     }
+///     // ...
+/// #   async fn execute_client_stream(&self, _: tonic::Request<tonic::Streaming<DummyRequest>>) -> Result<tonic::Response<DummyResponse>, tonic::Status> { todo!() }
+/// #   type ExecuteServerStreamStream = tokio_stream::Empty<Result<DummyResponse, tonic::Status>>;
+/// #   async fn execute_server_stream(&self, _: tonic::Request<DummyRequest>) -> Result<tonic::Response<Self::ExecuteServerStreamStream>, tonic::Status> { todo!() }
+/// #   type ExecuteClientServerStreamStream = tokio_stream::Empty<Result<DummyResponse, tonic::Status>>;
+/// #   async fn execute_client_server_stream(&self, _: tonic::Request<tonic::Streaming<DummyRequest>>) -> Result<tonic::Response<Self::ExecuteClientServerStreamStream>, tonic::Status> { todo!() }
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn intercepted(args: TokenStream, item: TokenStream) -> TokenStream {
     intercepted::expand(args.into(), item.into()).into()
