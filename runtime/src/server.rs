@@ -4,7 +4,9 @@
 //! and back ([`Kind`]); [`serve`] is the same for all of them.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context as TaskContext, Poll, ready};
 
 use tonic::Status;
 
@@ -165,9 +167,11 @@ where
     Fut: Future<Output = Result<tonic::Response<PT>, Status>> + Send,
 {
     let handler_context = Context::new(Side::Server, state);
-    let handler = link(move |request: Request<QK::Body>| async move {
-        let response = handler(request.map(QK::outward).into_tonic(), handler_context).await?;
-        Ok(Response::from_tonic(response).map(PK::inward))
+    // A fn pointer: a bound on `PK` in `Handled`'s `Future` impl would hit rust#100013.
+    let inward: fn(PT) -> PK::Body = PK::inward;
+    let handler = link(move |request: Request<QK::Body>| Handled {
+        future: handler(request.map(QK::outward).into_tonic(), handler_context),
+        inward,
     });
     let trailers_layer = request
         .extensions()
@@ -186,4 +190,39 @@ where
         },
     };
     result.map(|response| response.map(PK::outward).into_tonic())
+}
+
+pin_project_lite::pin_project! {
+    /// The handler's future, its response turned into the interceptors' view. A plain
+    /// future rather than an `async` block, which would also keep the request it was made
+    /// with: every byte of the call's future is allocated and moved on every call.
+    struct Handled<F: HandlerFuture, B> {
+        #[pin]
+        future: F,
+        inward: fn(F::Body) -> B,
+    }
+}
+
+/// A handler's future: its body type is a projection, so that the lifetimes in it are
+/// the future's own (with a separate type parameter, the check of the method's future
+/// fails on erased lifetimes, as in rust#100013).
+trait HandlerFuture: Future<Output = Result<tonic::Response<Self::Body>, Status>> {
+    type Body;
+}
+
+impl<F, T> HandlerFuture for F
+where
+    F: Future<Output = Result<tonic::Response<T>, Status>>,
+{
+    type Body = T;
+}
+
+impl<F: HandlerFuture, B> Future for Handled<F, B> {
+    type Output = Result<Response<B>, Status>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.future.poll(cx))?;
+        Poll::Ready(Ok(Response::from_tonic(response).map(*this.inward)))
+    }
 }

@@ -242,39 +242,66 @@ impl<M: Send + 'static> Stream for Streaming<M> {
         if this.finished {
             return Poll::Ready(None);
         }
-        // A panic in the source or a hook ends the stream; an end hook may answer for it
-        // (`ExceptionToStatus` does), or it goes on unwinding.
-        match panic::catch_unwind(AssertUnwindSafe(|| this.poll_step(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => Poll::Ready(this.finish_panicked(payload).map(Err)),
+        if this.hooks.is_empty() && this.end_hooks.is_empty() {
+            // No hook would run on a panic, which would go on unwinding once caught: let
+            // it unwind from the source, without catching it on every message.
+            return match ready!(this.poll_source(cx)) {
+                Some(Ok(message)) => Poll::Ready(Some(Ok(message))),
+                end => Poll::Ready(this.end(end)),
+            };
         }
+        this.poll_guarded(cx)
     }
 }
 
 impl<M: Send + 'static> Streaming<M> {
+    /// Polls the source and runs the hooks on what it gives; a panic in the source or a
+    /// hook ends the stream: an end hook may answer for it (`ExceptionToStatus` does), or
+    /// it goes on unwinding.
+    #[inline(never)]
+    fn poll_guarded(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
+        match panic::catch_unwind(AssertUnwindSafe(|| self.poll_step(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(self.finish_panicked(payload).map(Err)),
+        }
+    }
+
+    #[inline(always)]
+    fn poll_source(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
+        match &mut self.source {
+            Source::Tonic(stream) => Pin::new(stream).poll_next(cx),
+            Source::Boxed(stream) => stream.as_mut().poll_next(cx),
+            Source::Replay(stream, poll) => poll(Pin::new(stream), cx),
+        }
+    }
+
     /// Polls the source and runs the hooks on what it gives.
     fn poll_step(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
-        let this = self;
-        let item = match &mut this.source {
-            Source::Tonic(stream) => ready!(Pin::new(stream).poll_next(cx)),
-            Source::Boxed(stream) => ready!(stream.as_mut().poll_next(cx)),
-            Source::Replay(stream, poll) => ready!(poll(Pin::new(stream), cx)),
-        };
-        Poll::Ready(match item {
+        Poll::Ready(match ready!(self.poll_source(cx)) {
             Some(Ok(mut message)) => {
-                for hook in &mut this.hooks {
+                for hook in &mut self.hooks {
                     if let Err(status) = hook(&mut message) {
-                        return Poll::Ready(this.finish(Some(status), MetadataMap::new()).map(Err));
+                        return Poll::Ready(self.finish(Some(status), MetadataMap::new()).map(Err));
                     }
                 }
                 Some(Ok(message))
             }
-            Some(Err(status)) if status.code() == Code::Ok => {
-                this.finish(None, status.metadata().clone()).map(Err)
-            }
-            Some(Err(status)) => this.finish(Some(status), MetadataMap::new()).map(Err),
-            None => this.finish(None, MetadataMap::new()).map(Err),
+            end => self.end(end),
         })
+    }
+
+    /// Ends the stream after the source's last item: an error, an OK status that carries
+    /// trailers, or its end.
+    #[cold]
+    fn end(&mut self, item: Option<Result<M, Status>>) -> Option<Result<M, Status>> {
+        match item {
+            Some(Ok(message)) => Some(Ok(message)),
+            Some(Err(status)) if status.code() == Code::Ok => {
+                self.finish(None, status.metadata().clone()).map(Err)
+            }
+            Some(Err(status)) => self.finish(Some(status), MetadataMap::new()).map(Err),
+            None => self.finish(None, MetadataMap::new()).map(Err),
+        }
     }
 }
 
