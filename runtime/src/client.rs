@@ -25,9 +25,12 @@
 //! interceptor asks for a message's type: [`Request::for_each_message`],
 //! [`Request::inspect_messages`] and their `Response` twins work on both sides.
 
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
@@ -169,7 +172,7 @@ where
     let request = Request::from_tonic(tonic::Request::from_parts(
         MetadataMap::from_headers(parts.headers),
         parts.extensions,
-        Streaming::new(Frames::new(body)),
+        Streaming::from_raw(body, split),
     ));
     let state = CallState::default();
     let mut context = Context::new(Side::Client, &state);
@@ -194,10 +197,7 @@ where
     match result {
         Ok(response) => {
             let (metadata, body, extensions) = response.into_tonic().into_parts();
-            let mut http = http::Response::new(tonic::body::Body::new(EncodeFrames::new(
-                body,
-                Role::Response,
-            )));
+            let mut http = http::Response::new(encode(body, Role::Response));
             *http.headers_mut() = metadata.into_headers();
             http.headers_mut()
                 .insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
@@ -208,11 +208,58 @@ where
     }
 }
 
-fn method_name(parts: &http::request::Parts) -> Result<MethodName, Status> {
-    match parts.extensions.get::<GrpcMethod<'static>>() {
-        Some(method) => Ok(MethodName::from_service(method.service(), method.method())),
-        None => Ok(crate::parse_method_name(parts.uri.path())?),
+/// Splits an encoded body into messages, for a stream that something reads.
+fn split(
+    body: tonic::body::Body,
+) -> Pin<Box<dyn tokio_stream::Stream<Item = Result<WireMessage, Status>> + Send>> {
+    Box::pin(Frames::new(body))
+}
+
+/// The body to send on: the one that came, if nothing touched its messages.
+fn encode(mut stream: Streaming<WireMessage>, role: Role) -> tonic::body::Body {
+    match stream.take_raw() {
+        Some(body) => body,
+        None => tonic::body::Body::new(EncodeFrames::new(stream, role)),
     }
+}
+
+fn method_name(parts: &http::request::Parts) -> Result<Cow<'static, MethodName>, Status> {
+    match parts.extensions.get::<GrpcMethod<'static>>() {
+        Some(method) => Ok(Cow::Borrowed(interned(method.service(), method.method()))),
+        None => Ok(Cow::Owned(crate::parse_method_name(parts.uri.path())?)),
+    }
+}
+
+/// The method name of a generated client's call, built once per method: tonic's
+/// `GrpcMethod` holds the generated code's `'static` strings, so their addresses are the key.
+fn interned(service: &str, method: &str) -> &'static MethodName {
+    type Key = (usize, usize, usize, usize);
+    static NAMES: Mutex<Option<HashMap<Key, &'static MethodName>>> = Mutex::new(None);
+    thread_local! {
+        /// A direct-mapped cache in front of `NAMES`, to skip the lock.
+        static RECENT: Cell<[Option<(Key, &'static MethodName)>; 16]> = const { Cell::new([None; 16]) };
+    }
+    let key = (
+        service.as_ptr() as usize,
+        service.len(),
+        method.as_ptr() as usize,
+        method.len(),
+    );
+    let slot = (key.0 ^ key.2.rotate_left(7)) >> 3 & 15;
+    let mut recent = RECENT.get();
+    if let Some((cached, name)) = recent[slot]
+        && cached == key
+    {
+        return name;
+    }
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    let name = *names
+        .get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_insert_with(|| Box::leak(Box::new(MethodName::from_service(service, method))));
+    recent[slot] = Some((key, name));
+    RECENT.set(recent);
+    name
 }
 
 /// Sends one attempt over the inner service and reads the response head.
@@ -232,10 +279,7 @@ where
         .await
         .map_err(transport)?;
     let (metadata, extensions, body) = request.into_tonic().into_parts();
-    let mut http = http::Request::new(tonic::body::Body::new(EncodeFrames::new(
-        body,
-        Role::Request,
-    )));
+    let mut http = http::Request::new(encode(body, Role::Request));
     *http.method_mut() = target.method;
     *http.uri_mut() = target.uri;
     *http.version_mut() = target.version;
@@ -246,7 +290,7 @@ where
         // A trailers-only response: the status came with the headers.
         Some(status) if status.code() != tonic::Code::Ok => return Err(status),
         Some(status) => Streaming::new(tokio_stream::once(Err(status))),
-        None => Streaming::new(Frames::new(body)),
+        None => Streaming::from_raw(tonic::body::Body::new(body), split),
     };
     Ok(Response::from_tonic(tonic::Response::from_parts(
         MetadataMap::from_headers(parts.headers),

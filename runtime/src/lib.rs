@@ -24,6 +24,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 // Lets the runtime's own code use the macros, whose expansions name `::grpc_interceptor`.
+#[cfg(feature = "testing")]
 extern crate self as grpc_interceptor;
 
 mod body;

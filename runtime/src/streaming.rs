@@ -28,10 +28,26 @@ type BoxStream<M> = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
 /// the very `tonic::Streaming` tonic decoded.
 pub struct Streaming<M> {
     source: Source<M>,
+    /// Hooks and trailers, boxed: most streams have none, and every interceptor moves the
+    /// stream.
+    extras: Option<Box<Extras<M>>>,
+    finished: bool,
+}
+
+struct Extras<M> {
     hooks: Vec<Hook<M>>,
     end_hooks: Vec<EndHook>,
     trailers: MetadataMap,
-    finished: bool,
+}
+
+impl<M> Default for Extras<M> {
+    fn default() -> Self {
+        Self {
+            hooks: Vec::new(),
+            end_hooks: Vec::new(),
+            trailers: MetadataMap::new(),
+        }
+    }
 }
 
 #[allow(
@@ -44,6 +60,9 @@ enum Source<M> {
     /// A recorded source, with its `poll_next` (which needs `M: Clone`, known where the
     /// replay is made).
     Replay(Replay<M>, PollReplay<M>),
+    /// An encoded HTTP/2 body, split into messages by `split` when first polled, or handed
+    /// on whole if nothing reads it (the wire path's pass-through).
+    Raw(tonic::body::Body, fn(tonic::body::Body) -> BoxStream<M>),
 }
 
 type PollReplay<M> =
@@ -100,9 +119,7 @@ impl<M: Send + 'static> Streaming<M> {
     fn from_source(source: Source<M>) -> Self {
         Self {
             source,
-            hooks: Vec::new(),
-            end_hooks: Vec::new(),
-            trailers: MetadataMap::new(),
+            extras: None,
             finished: false,
         }
     }
@@ -111,13 +128,13 @@ impl<M: Send + 'static> Streaming<M> {
     /// Hooks run in the order they were added, which is the order the messages travel:
     /// outermost interceptor first for a request stream, innermost first for a response.
     pub fn inspect(&mut self, f: impl FnMut(&mut M) -> Result<(), Status> + Send + 'static) {
-        self.hooks.push(Box::new(f));
+        self.extras().hooks.push(Box::new(f));
     }
 
     /// Runs `f` once the stream has ended (after the last message, or on an error), before
     /// the final status goes on. `f` can change that status and add trailers.
     pub fn on_end(&mut self, f: impl FnOnce(&mut StreamEnd) + Send + 'static) {
-        self.end_hooks.push(Box::new(f));
+        self.extras().end_hooks.push(Box::new(f));
     }
 
     /// Replaces the stream with `f(stream)`, for changes [`inspect`](Self::inspect) cannot
@@ -139,9 +156,7 @@ impl<M: Send + 'static> Streaming<M> {
     {
         let poll: PollReplay<M> = |replay, cx| replay.poll_next(cx);
         let recording = match &self.source {
-            Source::Replay(replay, _) if self.hooks.is_empty() && self.end_hooks.is_empty() => {
-                replay.clone()
-            }
+            Source::Replay(replay, _) if self.extras.is_none() => replay.clone(),
             _ => {
                 let this = std::mem::replace(self, Self::new(tokio_stream::empty()));
                 let replay = Replay::new(this);
@@ -154,7 +169,7 @@ impl<M: Send + 'static> Streaming<M> {
 
     /// Adds trailers and an end status chosen for the whole call (by the context).
     pub(crate) fn end_with(&mut self, status: Option<Status>, trailers: MetadataMap) {
-        crate::context::merge(&mut self.trailers, trailers);
+        crate::context::merge(&mut self.extras().trailers, trailers);
         if let Some(status) = status {
             self.on_end(move |end| {
                 if end.status.is_none() {
@@ -187,11 +202,19 @@ impl<M: Send + 'static> Streaming<M> {
         self.finished = true;
         let mut end = StreamEnd {
             status,
-            trailers: std::mem::take(&mut self.trailers),
+            trailers: self
+                .extras
+                .as_mut()
+                .map(|e| std::mem::take(&mut e.trailers))
+                .unwrap_or_default(),
             panic,
         };
         crate::context::merge(&mut end.trailers, trailers);
-        for hook in std::mem::take(&mut self.end_hooks) {
+        let end_hooks = self
+            .extras
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.end_hooks));
+        for hook in end_hooks.into_iter().flatten() {
             // A panicking end hook ends the stream like a panicking source, for the hooks after it.
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(&mut end))) {
                 end.status = Some(crate::exception_to_status::panic_status(&*payload));
@@ -220,7 +243,7 @@ impl<M: prost::Message + Default + Send + 'static> Streaming<M> {
     /// returned as it came; otherwise the messages are re-encoded for tonic to decode.
     pub(crate) fn into_tonic(self) -> tonic::Streaming<M> {
         match self.source {
-            Source::Tonic(stream) if self.hooks.is_empty() && self.end_hooks.is_empty() => stream,
+            Source::Tonic(stream) if self.extras.is_none() => stream,
             source => {
                 let this = Self { source, ..self };
                 tonic::Streaming::new_request(
@@ -242,7 +265,7 @@ impl<M: Send + 'static> Stream for Streaming<M> {
         if this.finished {
             return Poll::Ready(None);
         }
-        if this.hooks.is_empty() && this.end_hooks.is_empty() {
+        if this.extras.is_none() {
             // No hook would run on a panic, which would go on unwinding once caught: let
             // it unwind from the source, without catching it on every message.
             return match ready!(this.poll_source(cx)) {
@@ -272,6 +295,45 @@ impl<M: Send + 'static> Streaming<M> {
             Source::Tonic(stream) => Pin::new(stream).poll_next(cx),
             Source::Boxed(stream) => stream.as_mut().poll_next(cx),
             Source::Replay(stream, poll) => poll(Pin::new(stream), cx),
+            Source::Raw(..) => {
+                self.split_raw();
+                self.poll_source(cx)
+            }
+        }
+    }
+
+    /// Turns a raw body into the stream of its messages.
+    #[cold]
+    fn split_raw(&mut self) {
+        let placeholder = Source::Boxed(Box::pin(tokio_stream::empty()));
+        if let Source::Raw(body, split) = std::mem::replace(&mut self.source, placeholder) {
+            self.source = Source::Boxed(split(body));
+        }
+    }
+
+    fn extras(&mut self) -> &mut Extras<M> {
+        self.extras.get_or_insert_with(Default::default)
+    }
+
+    /// A stream of the messages in an encoded body, split by `split` only if read.
+    pub(crate) fn from_raw(
+        body: tonic::body::Body,
+        split: fn(tonic::body::Body) -> BoxStream<M>,
+    ) -> Self {
+        Self::from_source(Source::Raw(body, split))
+    }
+
+    /// The encoded body, if nothing read, wrapped or hooked into this stream: it can then
+    /// go on as it came, without being split and framed again.
+    pub(crate) fn take_raw(&mut self) -> Option<tonic::body::Body> {
+        if self.extras.is_some() || !matches!(self.source, Source::Raw(..)) {
+            return None;
+        }
+        // An empty stream is zero-sized: boxing it allocates nothing.
+        let empty = Source::Boxed(Box::pin(tokio_stream::empty()));
+        match std::mem::replace(&mut self.source, empty) {
+            Source::Raw(body, _) => Some(body),
+            _ => None,
         }
     }
 
@@ -279,10 +341,13 @@ impl<M: Send + 'static> Streaming<M> {
     fn poll_step(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
         Poll::Ready(match ready!(self.poll_source(cx)) {
             Some(Ok(mut message)) => {
-                for hook in &mut self.hooks {
-                    if let Err(status) = hook(&mut message) {
-                        return Poll::Ready(self.finish(Some(status), MetadataMap::new()).map(Err));
-                    }
+                let hooks = self
+                    .extras
+                    .as_mut()
+                    .map(|e| e.hooks.as_mut_slice())
+                    .unwrap_or_default();
+                if let Some(status) = hooks.iter_mut().find_map(|hook| hook(&mut message).err()) {
+                    return Poll::Ready(self.finish(Some(status), MetadataMap::new()).map(Err));
                 }
                 Some(Ok(message))
             }
@@ -308,8 +373,11 @@ impl<M: Send + 'static> Streaming<M> {
 impl<M> fmt::Debug for Streaming<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Streaming")
-            .field("hooks", &self.hooks.len())
-            .field("end_hooks", &self.end_hooks.len())
+            .field("hooks", &self.extras.as_ref().map_or(0, |e| e.hooks.len()))
+            .field(
+                "end_hooks",
+                &self.extras.as_ref().map_or(0, |e| e.end_hooks.len()),
+            )
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
