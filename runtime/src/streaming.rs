@@ -106,9 +106,19 @@ impl StreamEnd {
 }
 
 impl<M: Send + 'static> Streaming<M> {
-    /// Wraps any stream of messages.
+    /// Wraps any stream of messages. A stream that already is a
+    /// `Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>` (tonic's usual stream type)
+    /// keeps its box.
     pub fn new(stream: impl Stream<Item = Result<M, Status>> + Send + 'static) -> Self {
-        Self::from_source(Source::Boxed(Box::pin(stream)))
+        let mut slot = Some(stream);
+        let boxed = (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<BoxStream<M>>>()
+            .and_then(Option::take);
+        match (boxed, slot) {
+            (Some(boxed), _) => Self::from_source(Source::Boxed(boxed)),
+            (None, Some(stream)) => Self::from_source(Source::Boxed(Box::pin(stream))),
+            (None, None) => Self::from_source(Source::Boxed(Box::pin(tokio_stream::empty()))),
+        }
     }
 
     /// Wraps the stream tonic decoded from the wire.
@@ -461,5 +471,33 @@ impl<S: ResultStream> fmt::Debug for InterceptedStream<S> {
         f.debug_tuple("InterceptedStream")
             .field(&self.inner)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address<T: ?Sized>(value: &T) -> usize {
+        std::ptr::from_ref(value).cast::<()>() as usize
+    }
+
+    #[test]
+    fn a_boxed_stream_keeps_its_box() {
+        let boxed: BoxStream<u8> = Box::pin(tokio_stream::iter([Ok(1)]));
+        let before = address(&*boxed);
+        let streaming = Streaming::new(boxed);
+        match &streaming.source {
+            Source::Boxed(kept) => assert_eq!(address(&**kept), before),
+            _ => panic!("not a boxed source"),
+        }
+    }
+
+    #[tokio::test]
+    async fn any_other_stream_is_boxed_and_yields_its_messages() {
+        use tokio_stream::StreamExt;
+        let streaming = Streaming::new(tokio_stream::iter([Ok(1u8), Ok(2)]));
+        let items: Vec<u8> = streaming.map(|r| r.unwrap_or_default()).collect().await;
+        assert_eq!(items, [1, 2]);
     }
 }
