@@ -18,7 +18,21 @@
 //!     }
 //!     method.call(request, context)
 //! }
+//! # let _ = require_token;
 //! ```
+//!
+//! Where to go next:
+//!
+//! - [`interceptor`] for the signature and both forms, [`intercepted`] for putting a list
+//!   of interceptors on a tonic service impl (a complete service is its example);
+//! - [`CallInterceptor`] for interceptors with state, written by hand;
+//! - [`Request`], [`Response`] and [`Streaming`] for reaching messages by type in every
+//!   mode, [`Context`] for the code, details, headers and trailers a call ends with;
+//! - [`client`] for the same interceptors on a tonic client's channel;
+//! - [`errors`] and [`ExceptionToStatus`] for turning errors and panics into statuses;
+//! - [`TrailersLayer`] for trailers after successful unary calls;
+//! - the `testing` module (feature `testing`) for the harness: a `DummyService` served over
+//!   HTTP/2 on 127.0.0.1 behind the interceptors under test, wire-compatible with Python's.
 //!
 //! [tonic]: https://docs.rs/tonic
 #![doc(test(attr(deny(warnings))))]
