@@ -2,7 +2,8 @@
 //! [`Service`](tower_service::Service) around a `Channel` (or any `GrpcService`) that every
 //! tonic-generated client accepts.
 //!
-//! ```no_run
+#![cfg_attr(feature = "testing", doc = "```no_run")]
+#![cfg_attr(not(feature = "testing"), doc = "```ignore")]
 //! # use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
 //! # use grpc_interceptor::{interceptor, Context, MethodName, Next, Reply, Request};
 //! #[interceptor]

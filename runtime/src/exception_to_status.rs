@@ -45,7 +45,8 @@ type Hook = dyn Fn(&Failure, &mut Context<'_>, &MethodName) -> Option<Status> + 
 ///
 /// It only sees what is inside it: list it first (outermost) to cover the whole chain.
 ///
-/// ```
+#[cfg_attr(feature = "testing", doc = "```")]
+#[cfg_attr(not(feature = "testing"), doc = "```ignore")]
 /// use grpc_interceptor::testing::{dummy_client, DummyRequest, SpecialCases};
 /// use grpc_interceptor::{Code, ExceptionToStatus};
 ///

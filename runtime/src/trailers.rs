@@ -24,7 +24,8 @@ pub(crate) struct Pending(pub(crate) HeaderMap);
 /// A tower layer for a tonic `Server` that sends the trailers interceptors set on
 /// successful unary calls as real trailers:
 ///
-/// ```no_run
+#[cfg_attr(feature = "testing", doc = "```no_run")]
+#[cfg_attr(not(feature = "testing"), doc = "```ignore")]
 /// # use grpc_interceptor::testing::{DummyService, SpecialCases};
 /// # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
 /// # let service = DummyService::new(SpecialCases::new(), ()).into_server();
