@@ -104,7 +104,7 @@ pub trait Chain: Clone + Send {
 
 /// A chain link made of a closure; `Clone` (and `Copy`) when the closure is.
 #[doc(hidden)]
-pub struct Link<F, Q, P> {
+pub(crate) struct Link<F, Q, P> {
     f: F,
     _bodies: PhantomData<fn(Q) -> P>,
 }
@@ -122,7 +122,7 @@ impl<F: Copy, Q, P> Copy for Link<F, Q, P> {}
 
 /// Makes a chain link of a closure.
 #[doc(hidden)]
-pub fn link<F, Fut, Q, P>(f: F) -> Link<F, Q, P>
+pub(crate) fn link<F, Fut, Q, P>(f: F) -> Link<F, Q, P>
 where
     F: FnOnce(Request<Q>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<P>, Status>> + Send,

@@ -41,7 +41,7 @@ use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{GrpcMethod, Status};
 
 use crate::chain::link;
-use crate::context::{CallState, merge};
+use crate::context::CallState;
 use crate::wire::{EncodeFrames, Frames, Role};
 use crate::{
     CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming, WireMessage,
@@ -185,13 +185,8 @@ where
     let result = match (state.take(), result) {
         (None, result) => result,
         (Some(outcome), Err(status)) => Err(outcome.apply_to_status(status)),
-        (Some(mut outcome), Ok(mut response)) => {
-            let status = outcome.error_status();
-            merge(
-                response.metadata_mut(),
-                std::mem::take(&mut outcome.headers),
-            );
-            response.get_mut().end_with(status, outcome.trailers);
+        (Some(outcome), Ok(mut response)) => {
+            outcome.finish_stream(&mut response);
             Ok(response)
         }
     };

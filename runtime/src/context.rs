@@ -151,6 +151,17 @@ impl Outcome {
         )
     }
 
+    /// Applies the outcome to a successful streaming response: the headers at once, the
+    /// code and the trailers at the end of the stream.
+    pub(crate) fn finish_stream<M: Send + 'static>(
+        mut self,
+        response: &mut crate::Response<crate::Streaming<M>>,
+    ) {
+        let status = self.error_status();
+        merge(response.metadata_mut(), self.headers);
+        response.get_mut().end_with(status, self.trailers);
+    }
+
     /// The status a successful call ends with instead, when a non-OK code was set.
     pub(crate) fn error_status(&mut self) -> Option<Status> {
         match self.code {

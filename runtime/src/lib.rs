@@ -79,11 +79,10 @@ pub use grpc_interceptor_macros::{intercepted, interceptor};
 #[doc(hidden)]
 pub mod __private {
     //! Not public API. Used by `grpc-interceptor-macros` expansions; may change in any release.
-    pub use crate::chain::{Link, link};
     pub use crate::context::CallState;
     pub use crate::into_status::into_status;
-    pub use crate::server::{Kind, Message, RequestStream, ResponseStream, method_name, serve};
-    pub use crate::streaming::{InterceptedStream, ResultStream};
+    pub use crate::server::{Message, RequestStream, ResponseStream, method_name, serve};
+    pub use crate::streaming::InterceptedStream;
 
     /// `<T as Identity>::This` is `T`: how the expansion names a service's own stream types.
     pub trait Identity {

@@ -152,27 +152,20 @@ macro_rules! message_common {
             pub fn try_from_messages<T: prost::Message + Clone + 'static>(
                 messages: Vec<T>,
             ) -> Option<Self> {
-                let messages = match Self::try_from_body(messages) {
-                    Ok(this) => return Some(this),
-                    Err(messages) => messages,
-                };
-                let messages = match <[T; 1]>::try_from(messages) {
-                    Ok([message]) => match Self::try_from_body(message) {
-                        Ok(this) => return Some(this),
-                        Err(message) => vec![message],
-                    },
-                    Err(messages) => messages,
-                };
-                let stream = messages.iter().cloned().map(Ok).collect::<Vec<_>>();
-                match Self::try_from_body(Streaming::new(tokio_stream::iter(stream))) {
-                    Ok(this) => Some(this),
-                    Err(_) => {
-                        let wire = messages
-                            .into_iter()
-                            .map(|m| Ok(WireMessage::new(m)))
-                            .collect::<Vec<_>>();
-                        Self::try_from_body(Streaming::new(tokio_stream::iter(wire))).ok()
-                    }
+                use std::any::TypeId;
+                let body = TypeId::of::<B>();
+                if body == TypeId::of::<T>() {
+                    let [message] = <[T; 1]>::try_from(messages).ok()?;
+                    Self::try_from_body(message).ok()
+                } else if body == TypeId::of::<Streaming<T>>() {
+                    let stream = tokio_stream::iter(messages.into_iter().map(Ok));
+                    Self::try_from_body(Streaming::new(stream)).ok()
+                } else if body == TypeId::of::<Streaming<WireMessage>>() {
+                    let stream =
+                        tokio_stream::iter(messages.into_iter().map(|m| Ok(WireMessage::new(m))));
+                    Self::try_from_body(Streaming::new(stream)).ok()
+                } else {
+                    None
                 }
             }
 

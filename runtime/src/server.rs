@@ -128,12 +128,10 @@ impl<S: ResultStream + Send> Kind<S> for ResponseStream {
 
     fn finish(
         mut response: Response<Self::Body>,
-        mut outcome: Outcome,
+        outcome: Outcome,
         _: bool,
     ) -> Result<Response<Self::Body>, Status> {
-        let status = outcome.error_status();
-        merge(response.metadata_mut(), outcome.headers);
-        response.get_mut().end_with(status, outcome.trailers);
+        outcome.finish_stream(&mut response);
         Ok(response)
     }
 }

@@ -224,6 +224,47 @@ impl CallInterceptor for LogRequests {
     }
 }
 
+/// On the client: for each response, whether the metadata `key` came with the headers and
+/// whether it came with the trailers.
+#[derive(Clone)]
+pub struct TrailerProbe {
+    key: &'static str,
+    seen: Log<(bool, bool)>,
+}
+
+impl TrailerProbe {
+    /// A probe for `key`.
+    pub fn new(key: &'static str) -> Self {
+        Self { key, seen: log() }
+    }
+
+    /// `(in the headers, in the trailers)` for each response so far.
+    pub fn seen(&self) -> Vec<(bool, bool)> {
+        entries(&self.seen)
+    }
+}
+
+impl CallInterceptor for TrailerProbe {
+    async fn intercept<'call, N: Chain>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqBody>,
+        context: &mut Context<'call>,
+        _: &MethodName,
+    ) -> Result<Response<N::RespBody>, Status> {
+        let mut response = method.call(request, context).await?;
+        let in_headers = response.metadata().get(self.key).is_some();
+        let (key, seen) = (self.key, Arc::clone(&self.seen));
+        response.on_end(move |end| {
+            let in_trailers = end.trailers_mut().get(key).is_some();
+            if let Ok(mut seen) = seen.lock() {
+                seen.push((in_headers, in_trailers));
+            }
+        });
+        Ok(response)
+    }
+}
+
 /// A request with this input.
 pub fn req(input: &str) -> DummyRequest {
     DummyRequest {

@@ -9,7 +9,8 @@ use grpc_interceptor::{
     Streaming, interceptor,
 };
 use grpc_interceptor_tests::{
-    bidi, client_stream, collect, ok_stream, req, requests, server_stream, unary, uppercase,
+    TrailerProbe, bidi, client_stream, collect, ok_stream, req, requests, server_stream, unary,
+    uppercase,
 };
 
 /// Replaces every request message with a fixed one.
@@ -393,32 +394,9 @@ async fn an_explicit_error_keeps_its_code_over_the_context_code() {
     );
 }
 
-/// Records the headers and the trailers of every response, on the client.
-#[derive(Clone, Default)]
-struct ResponseMetadata(Arc<Mutex<Vec<(bool, bool)>>>);
-
-impl CallInterceptor for ResponseMetadata {
-    async fn intercept<'call, N: Chain>(
-        &self,
-        method: Next<'call, N>,
-        request: Request<N::ReqBody>,
-        context: &mut Context<'call>,
-        _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
-        let mut response = method.call(request, context).await?;
-        let in_headers = response.metadata().get("x-method").is_some();
-        let seen = Arc::clone(&self.0);
-        response.on_end(move |end| {
-            let in_trailers = end.trailers_mut().get("x-method").is_some();
-            seen.lock().unwrap().push((in_headers, in_trailers));
-        });
-        Ok(response)
-    }
-}
-
 #[tokio::test]
 async fn trailers_of_a_successful_unary_call_are_real_trailers_behind_the_trailers_layer() {
-    let seen = ResponseMetadata::default();
+    let seen = TrailerProbe::new("x-method");
     let mut client = grpc_interceptor::testing::dummy_client_with(
         SpecialCases::new(),
         (decorate,),
@@ -427,5 +405,5 @@ async fn trailers_of_a_successful_unary_call_are_real_trailers_behind_the_traile
     .await
     .unwrap();
     client.execute(req("a")).await.unwrap();
-    assert_eq!(*seen.0.lock().unwrap(), [(false, true)]);
+    assert_eq!(seen.seen(), [(false, true)]);
 }

@@ -10,7 +10,7 @@ use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use grpc_interceptor::{
     CallInterceptor, Chain, Context, MethodName, Next, Request, Response, Status, intercepted,
 };
-use grpc_interceptor_tests::{Counting, collect, req, requests};
+use grpc_interceptor_tests::{Counting, TrailerProbe, collect, req, requests};
 use std::future::Future;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
@@ -56,29 +56,6 @@ fn trail(
 ) -> grpc_interceptor::Reply {
     context.trailers_mut(|t| t.insert("x-trail", "t".parse().expect("ascii")));
     method.call(request, context)
-}
-
-/// On the client: whether `x-trail` came with the headers or with the trailers.
-#[derive(Clone, Default)]
-struct WhereIsTrail(std::sync::Arc<std::sync::Mutex<Vec<(bool, bool)>>>);
-
-impl CallInterceptor for WhereIsTrail {
-    async fn intercept<'call, N: Chain>(
-        &self,
-        method: Next<'call, N>,
-        request: Request<N::ReqBody>,
-        context: &mut Context<'call>,
-        _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
-        let mut response = method.call(request, context).await?;
-        let in_headers = response.metadata().get("x-trail").is_some();
-        let seen = self.0.clone();
-        response.on_end(move |end| {
-            let in_trailers = end.trailers_mut().get("x-trail").is_some();
-            seen.lock().unwrap().push((in_headers, in_trailers));
-        });
-        Ok(response)
-    }
 }
 
 #[intercepted(self.counting, &CALLS, shared::shout)]
@@ -219,7 +196,7 @@ async fn without_the_trailers_layer_unary_trailers_go_out_with_the_headers() {
         .connect()
         .await
         .unwrap();
-    let probe = WhereIsTrail::default();
+    let probe = TrailerProbe::new("x-trail");
     let mut client = DummyServiceClient::new(grpc_interceptor::client::intercept(
         channel,
         (probe.clone(),),
@@ -234,5 +211,5 @@ async fn without_the_trailers_layer_unary_trailers_go_out_with_the_headers() {
     )
     .await;
     // Unary: with the headers; a stream: real trailers either way.
-    assert_eq!(*probe.0.lock().unwrap(), [(true, false), (false, true)]);
+    assert_eq!(probe.seen(), [(true, false), (false, true)]);
 }
