@@ -41,95 +41,33 @@
 #[cfg(feature = "testing")]
 extern crate self as grpc_interceptor;
 
-mod body;
-mod chain;
 pub mod client;
 mod context;
 pub mod errors;
-mod exception_to_status;
-mod into_status;
+mod interceptor;
 mod message;
 mod method_name;
-mod replay;
+mod private;
 mod server;
-mod stack;
-mod streaming;
-mod timeout;
-mod trailers;
-mod wire;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use body::Body;
-pub use chain::{CallInterceptor, Chain, Next, Reply};
+pub use client::wire::WireMessage;
 pub use context::{Context, Side};
-pub use exception_to_status::{ExceptionToStatus, Failure};
-pub use into_status::IntoStatus;
-pub use message::{Request, Response};
+pub use errors::IntoStatus;
+pub use errors::{ExceptionToStatus, Failure};
+pub use interceptor::{CallInterceptor, Chain, Next, Reply};
+pub use message::{Body, Request, Response, StreamEnd, Streaming};
 pub use method_name::{InvalidMethodName, MethodName, parse_method_name};
-pub use streaming::{StreamEnd, Streaming};
+pub use server::trailers::{Trailers, TrailersBody, TrailersFuture, TrailersLayer};
 pub use tonic::{Code, Status};
-pub use trailers::{Trailers, TrailersBody, TrailersFuture, TrailersLayer};
-pub use wire::WireMessage;
 
 #[doc(inline)]
 pub use grpc_interceptor_macros::{intercepted, interceptor};
 
 #[doc(hidden)]
 pub mod __private {
-    //! Not public API. Used by `grpc-interceptor-macros` expansions; may change in any release.
-    pub use crate::context::CallState;
-    pub use crate::into_status::into_status;
-    pub use crate::server::{Message, RequestStream, ResponseStream, method_name, serve};
-    pub use crate::streaming::InterceptedStream;
-
-    /// `<T as Identity>::This` is `T`: how the expansion names a service's own stream types.
-    pub trait Identity {
-        /// `Self`.
-        type This: ?Sized;
-    }
-
-    impl<T: ?Sized> Identity for T {
-        type This = T;
-    }
-
-    /// An entry of `#[intercepted(...)]`, checked with autoref specialization:
-    /// `(&Checked(&entry)).__grpc_interceptor_checked()` is `&entry` when it is an
-    /// interceptor ([`CheckedInterceptor`]); otherwise [`InterceptorEntry`] reports that,
-    /// once and spanned on the entry, and stands in for it, so that no other error follows.
-    pub struct Checked<'a, T: ?Sized>(pub &'a T);
-
-    /// The entry is an interceptor.
-    pub trait CheckedInterceptor<'a, T: ?Sized> {
-        /// The entry.
-        fn __grpc_interceptor_checked(&self) -> &'a T;
-    }
-
-    impl<'a, T: crate::CallInterceptor + ?Sized> CheckedInterceptor<'a, T> for Checked<'a, T> {
-        fn __grpc_interceptor_checked(&self) -> &'a T {
-            self.0
-        }
-    }
-
-    /// The entry is not an interceptor: calling this fails with the message of
-    /// `CallInterceptor`'s `#[diagnostic::on_unimplemented]`.
-    pub trait InterceptorEntry<T: ?Sized> {
-        /// No interceptor, in place of the entry.
-        fn __grpc_interceptor_checked(&self) -> &'static ()
-        where
-            T: crate::CallInterceptor;
-    }
-
-    impl<T: ?Sized> InterceptorEntry<T> for &Checked<'_, T> {
-        fn __grpc_interceptor_checked(&self) -> &'static ()
-        where
-            T: crate::CallInterceptor,
-        {
-            &()
-        }
-    }
-    pub use ::core;
-    pub use ::std::sync::OnceLock;
-    pub use ::tonic;
+    //! Not public API: used by `grpc-interceptor-macros` expansions; may change in any release.
+    pub use crate::private::*;
 }

@@ -2,17 +2,15 @@
 
 use std::any::Any;
 use std::fmt;
-use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
-use bytes::{BufMut, Bytes, BytesMut};
 use tokio_stream::Stream;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
-use crate::replay::Replay;
+use crate::message::replay::Replay;
 
 type Hook<M> = Box<dyn FnMut(&mut M) -> Result<(), Status> + Send>;
 type EndHook = Box<dyn FnOnce(&mut StreamEnd) + Send>;
@@ -199,7 +197,7 @@ impl<M: Send + 'static> Streaming<M> {
     /// Ends the stream after a panic in its source or a hook. End hooks see an UNKNOWN
     /// status; unless one of them takes the panic, it goes on unwinding after them.
     fn finish_panicked(&mut self, payload: Box<dyn Any + Send>) -> Option<Status> {
-        let status = crate::exception_to_status::panic_status(&*payload);
+        let status = crate::errors::exception_to_status::panic_status(&*payload);
         self.finish_end(Some(status), Some(payload), MetadataMap::new())
     }
 
@@ -227,7 +225,7 @@ impl<M: Send + 'static> Streaming<M> {
         for hook in end_hooks.into_iter().flatten() {
             // A panicking end hook ends the stream like a panicking source, for the hooks after it.
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(&mut end))) {
-                end.status = Some(crate::exception_to_status::panic_status(&*payload));
+                end.status = Some(crate::errors::exception_to_status::panic_status(&*payload));
                 end.panic = Some(payload);
             }
         }
@@ -244,25 +242,6 @@ impl<M: Send + 'static> Streaming<M> {
             }
             None if end.trailers.is_empty() => None,
             None => Some(Status::with_metadata(Code::Ok, "", end.trailers)),
-        }
-    }
-}
-
-impl<M: prost::Message + Default + Send + 'static> Streaming<M> {
-    /// Converts into the `tonic::Streaming` a handler takes. A stream nobody wrapped is
-    /// returned as it came; otherwise the messages are re-encoded for tonic to decode.
-    pub(crate) fn into_tonic(self) -> tonic::Streaming<M> {
-        match self.source {
-            Source::Tonic(stream) if self.extras.is_none() => stream,
-            source => {
-                let this = Self { source, ..self };
-                tonic::Streaming::new_request(
-                    tonic_prost::ProstDecoder::<M>::default(),
-                    EncodeBody(this),
-                    None,
-                    None,
-                )
-            }
         }
     }
 }
@@ -347,6 +326,19 @@ impl<M: Send + 'static> Streaming<M> {
         }
     }
 
+    /// The stream tonic decoded, if nothing read, wrapped or hooked into it: it can then go
+    /// on to the handler as it came.
+    pub(crate) fn take_tonic(&mut self) -> Option<tonic::Streaming<M>> {
+        if self.extras.is_some() || !matches!(self.source, Source::Tonic(_)) {
+            return None;
+        }
+        let empty = Source::Boxed(Box::pin(tokio_stream::empty()));
+        match std::mem::replace(&mut self.source, empty) {
+            Source::Tonic(stream) => Some(stream),
+            _ => None,
+        }
+    }
+
     /// Polls the source and runs the hooks on what it gives.
     fn poll_step(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
         Poll::Ready(match ready!(self.poll_source(cx)) {
@@ -390,87 +382,6 @@ impl<M> fmt::Debug for Streaming<M> {
             )
             .field("finished", &self.finished)
             .finish_non_exhaustive()
-    }
-}
-
-/// Re-encodes a wrapped client stream as gRPC frames for `tonic::Streaming` to decode.
-struct EncodeBody<M>(Streaming<M>);
-
-impl<M: prost::Message + Send + 'static> http_body::Body for EncodeBody<M> {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
-        Poll::Ready(match ready!(Pin::new(&mut self.0).poll_next(cx)) {
-            Some(Ok(message)) => {
-                let len = message.encoded_len();
-                let Ok(prefix) = u32::try_from(len) else {
-                    return Poll::Ready(Some(Err(Status::resource_exhausted(
-                        "message too large to re-encode",
-                    ))));
-                };
-                let mut buf = BytesMut::with_capacity(5 + len);
-                buf.put_u8(0);
-                buf.put_u32(prefix);
-                match message.encode(&mut buf) {
-                    Ok(()) => Some(Ok(http_body::Frame::data(buf.freeze()))),
-                    Err(err) => Some(Err(Status::internal(err.to_string()))),
-                }
-            }
-            Some(Err(status)) => Some(Err(status)),
-            None => None,
-        })
-    }
-}
-
-/// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are.
-pub trait ResultStream: Stream<Item = Result<Self::Message, Status>> {
-    /// The message type.
-    type Message: Clone + Send + 'static;
-}
-
-impl<S, M> ResultStream for S
-where
-    S: Stream<Item = Result<M, Status>>,
-    M: Clone + Send + 'static,
-{
-    type Message = M;
-}
-
-/// The response stream an `#[intercepted]` service hands to tonic in place of the stream
-/// type `S` its handler returns: the handler's stream as the interceptors left it.
-pub struct InterceptedStream<S: ResultStream> {
-    inner: Streaming<S::Message>,
-    _handler_stream: PhantomData<fn() -> S>,
-}
-
-impl<S: ResultStream> InterceptedStream<S> {
-    pub(crate) fn new(inner: Streaming<S::Message>) -> Self {
-        Self {
-            inner,
-            _handler_stream: PhantomData,
-        }
-    }
-}
-
-impl<S: ResultStream> Stream for InterceptedStream<S> {
-    type Item = Result<S::Message, Status>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        // An OK status at the end carries trailers: tonic sends an error item's status, with
-        // its metadata, as the trailers of a server stream.
-        Pin::new(&mut self.inner).poll_next(cx)
-    }
-}
-
-impl<S: ResultStream> fmt::Debug for InterceptedStream<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("InterceptedStream")
-            .field(&self.inner)
-            .finish()
     }
 }
 

@@ -26,6 +26,8 @@
 //! interceptor asks for a message's type: [`Request::for_each_message`],
 //! [`Request::inspect_messages`] and their `Response` twins work on both sides.
 
+pub(crate) mod wire;
+
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -40,9 +42,9 @@ use tonic::codegen::http;
 use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{GrpcMethod, Status};
 
-use crate::chain::link;
+use crate::client::wire::{EncodeFrames, Frames, Role};
 use crate::context::CallState;
-use crate::wire::{EncodeFrames, Frames, Role};
+use crate::interceptor::link;
 use crate::{
     CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming, WireMessage,
 };

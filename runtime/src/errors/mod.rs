@@ -26,6 +26,12 @@
 //! as they are; they are never treated as unknown failures, even [`GrpcException`] and
 //! [`Unknown`], whose code is UNKNOWN.
 
+pub(crate) mod exception_to_status;
+pub(crate) mod into_status;
+
+pub use exception_to_status::{ExceptionToStatus, Failure};
+pub use into_status::IntoStatus;
+
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 

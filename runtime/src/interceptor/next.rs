@@ -1,4 +1,4 @@
-//! The interceptor trait and the chain that runs a list of interceptors around a call.
+//! [`Next`], [`Reply`] and [`Chain`]: the rest of an interceptor chain, as one interceptor sees it.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -7,86 +7,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use tonic::Status;
 
-use crate::{Body, Context, MethodName, Request, Response};
-
-/// An interceptor: code that runs around every call of a service (or of a client), in all
-/// four streaming modes, and sees the request, the response and the [`Context`].
-///
-/// [`#[interceptor]`](crate::interceptor) implements this trait for a function. Implement it
-/// by hand for an interceptor with state or configuration, with an `async fn` or a plain
-/// `fn` returning a future:
-///
-/// ```
-/// use std::future::Future;
-/// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use grpc_interceptor::{CallInterceptor, Chain, Context, MethodName, Next, Request, Response, Status};
-///
-/// #[derive(Default)]
-/// pub struct CountCalls(AtomicUsize);
-///
-/// impl CallInterceptor for CountCalls {
-///     fn intercept<'call, N: Chain>(
-///         &self,
-///         method: Next<'call, N>,
-///         request: Request<N::ReqBody>,
-///         context: &mut Context<'call>,
-///         _method_name: &MethodName,
-///     ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-///         self.0.fetch_add(1, Ordering::Relaxed);
-///         method.call(request, context)
-///     }
-/// }
-/// # let _ = CountCalls::default();
-/// ```
-///
-/// `N` is the rest of the chain: the next interceptor and, last, the handler. It is a type
-/// parameter so that a chain of interceptors compiles to one future with no boxing.
-/// `N::ReqBody` and `N::RespBody` are the message types of the call (or
-/// [`Streaming`](crate::Streaming) of them); reach typed messages with
-/// [`Request::message_mut`], [`Request::for_each_message`] and their `Response` twins.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not an interceptor",
-    label = "not an interceptor",
-    note = "annotate a function with `#[grpc_interceptor::interceptor]`, or implement `CallInterceptor` for `{Self}`"
-)]
-pub trait CallInterceptor: Send + Sync {
-    /// Runs around one call: usually does some work, calls `method.call(request, context)`
-    /// to run the rest of the chain and the handler, and returns (or changes) its result.
-    /// Returning without calling `method` answers the call without running the handler.
-    fn intercept<'call, N: Chain>(
-        &self,
-        method: Next<'call, N>,
-        request: Request<N::ReqBody>,
-        context: &mut Context<'call>,
-        method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send;
-}
-
-#[diagnostic::do_not_recommend]
-impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
-    fn intercept<'call, N: Chain>(
-        &self,
-        method: Next<'call, N>,
-        request: Request<N::ReqBody>,
-        context: &mut Context<'call>,
-        method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        (**self).intercept(method, request, context, method_name)
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
-    fn intercept<'call, N: Chain>(
-        &self,
-        method: Next<'call, N>,
-        request: Request<N::ReqBody>,
-        context: &mut Context<'call>,
-        method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        (**self).intercept(method, request, context, method_name)
-    }
-}
+use crate::{Body, Context, Request, Response};
 
 /// The rest of an interceptor chain, as seen from one interceptor: the inner interceptors
 /// and the handler. Implemented by the runtime; interceptors only name it as a bound.

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use tonic::Status;
 
-use crate::chain::link;
+use crate::interceptor::link;
 use crate::{CallInterceptor, Chain, Context, MethodName, Next, Request, Response};
 
 /// Interceptors run one inside the other; the list behind a tuple interceptor.

@@ -6,6 +6,14 @@
 //! ([`message_mut::<MyRequest>()`](Request::message_mut)) that returns `None` for other
 //! types; after monomorphization the type check costs nothing.
 
+pub(crate) mod grpc_timeout;
+mod payload;
+pub(crate) mod replay;
+pub(crate) mod stream;
+
+pub use payload::Body;
+pub use stream::{StreamEnd, Streaming};
+
 use std::any::Any;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,7 +21,7 @@ use std::time::Duration;
 use tonic::Extensions;
 use tonic::metadata::MetadataMap;
 
-use crate::{Streaming, WireMessage};
+use crate::WireMessage;
 
 macro_rules! message_common {
     ($ty:ident) => {
@@ -256,12 +264,12 @@ impl<B> Request<B> {
     /// The time the client allows for the call, from the `grpc-timeout` header, as of when
     /// the request arrived. `None` when the client set no deadline or the header is invalid.
     pub fn timeout(&self) -> Option<Duration> {
-        crate::timeout::parse(self.metadata.get("grpc-timeout")?.to_str().ok()?)
+        crate::message::grpc_timeout::parse(self.metadata.get("grpc-timeout")?.to_str().ok()?)
     }
 
     /// Sets the `grpc-timeout` header: on a client, the deadline the server receives.
     pub fn set_timeout(&mut self, timeout: Duration) {
-        let value = crate::timeout::encode(timeout);
+        let value = crate::message::grpc_timeout::encode(timeout);
         self.metadata.insert(
             "grpc-timeout",
             value.parse().expect("an ASCII number and unit"),

@@ -1,0 +1,130 @@
+//! The four streaming modes: how a tonic body becomes an interceptor body and back, for a
+//! single message ([`Message`]), a client stream ([`RequestStream`]) and a server stream
+//! ([`ResponseStream`]).
+
+use tonic::Status;
+
+use super::response_stream::{InterceptedStream, ResultStream};
+use crate::context::{Outcome, merge};
+use crate::{Response, Streaming};
+
+/// How one side of a call (request or response) looks to tonic (`T`) and to interceptors
+/// (`Body`); `Out` is what goes on after the interceptors.
+pub trait Kind<T> {
+    /// The interceptors' view.
+    type Body: crate::Body;
+    /// What tonic takes after the interceptors.
+    type Out;
+    /// From the interceptors' view back to tonic's.
+    fn outward(body: Self::Body) -> Self::Out;
+    /// Applies what the interceptors set on the context to a successful response;
+    /// `trailers_layer` tells whether [`TrailersLayer`](crate::TrailersLayer) serves the call.
+    fn finish(
+        response: Response<Self::Body>,
+        outcome: Outcome,
+        trailers_layer: bool,
+    ) -> Result<Response<Self::Body>, Status>;
+}
+
+/// The conversion from tonic's view to the interceptors', apart from [`Kind`]: its bounds
+/// (a boxed stream must be `'static`) must not take part in normalizing `Kind::Body`, or
+/// the `Send` check of the method's future fails on erased lifetimes (rust#100013).
+pub trait Inward<T>: Kind<T> {
+    /// From tonic's view to the interceptors'.
+    fn inward(body: T) -> Self::Body;
+}
+
+/// A single message.
+#[derive(Clone, Copy, Debug)]
+pub struct Message;
+
+/// A client stream (`tonic::Streaming<M>`).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestStream;
+
+/// A server stream (the service's associated stream type).
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseStream;
+
+impl<M: prost::Message + Clone + 'static> Inward<M> for Message {
+    fn inward(body: M) -> M {
+        body
+    }
+}
+
+impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
+    type Body = M;
+    type Out = M;
+
+    fn outward(body: M) -> M {
+        body
+    }
+
+    fn finish(
+        mut response: Response<M>,
+        mut outcome: Outcome,
+        trailers_layer: bool,
+    ) -> Result<Response<M>, Status> {
+        if let Some(status) = outcome.error_status() {
+            return Err(outcome.apply_to_status(status));
+        }
+        merge(response.metadata_mut(), outcome.headers);
+        if trailers_layer && !outcome.trailers.is_empty() {
+            let trailers = outcome.trailers.into_headers();
+            response
+                .extensions_mut()
+                .insert(crate::server::trailers::Pending(trailers));
+        } else if !outcome.trailers.is_empty() {
+            // tonic sends no custom trailers after a unary message: they go with the headers.
+            merge(response.metadata_mut(), outcome.trailers);
+        }
+        Ok(response)
+    }
+}
+
+impl<M: prost::Message + Default + Clone + 'static> Inward<tonic::Streaming<M>> for RequestStream {
+    fn inward(body: tonic::Streaming<M>) -> Streaming<M> {
+        Streaming::from_tonic(body)
+    }
+}
+
+impl<M: prost::Message + Default + Clone + 'static> Kind<tonic::Streaming<M>> for RequestStream {
+    type Body = Streaming<M>;
+    type Out = tonic::Streaming<M>;
+
+    fn outward(body: Streaming<M>) -> tonic::Streaming<M> {
+        body.into_tonic()
+    }
+
+    fn finish(
+        response: Response<Streaming<M>>,
+        _: Outcome,
+        _: bool,
+    ) -> Result<Response<Streaming<M>>, Status> {
+        Ok(response)
+    }
+}
+
+impl<S: ResultStream + Send + 'static> Inward<S> for ResponseStream {
+    fn inward(body: S) -> Self::Body {
+        Streaming::new(body)
+    }
+}
+
+impl<S: ResultStream + Send> Kind<S> for ResponseStream {
+    type Body = Streaming<S::Message>;
+    type Out = InterceptedStream<S>;
+
+    fn outward(body: Self::Body) -> InterceptedStream<S> {
+        InterceptedStream::new(body)
+    }
+
+    fn finish(
+        mut response: Response<Self::Body>,
+        outcome: Outcome,
+        _: bool,
+    ) -> Result<Response<Self::Body>, Status> {
+        outcome.finish_stream(&mut response);
+        Ok(response)
+    }
+}
