@@ -36,6 +36,7 @@ use std::error::Error;
 use std::future::Future;
 
 use grpc_interceptor::errors::{GrpcException, NotFound, code_name};
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::{DummyService, SpecialCases, raises};
 use grpc_interceptor::{
     Code, Context, ExceptionToStatus, MethodName, Next, Reply, Request, Status, interceptor,
@@ -66,7 +67,7 @@ fn echo_method(
         ];
         for (key, value) in fields.into_iter().chain(timeout) {
             match value.parse() {
-                Ok(value) => context.trailers_mut(|t| t.insert(key, value)),
+                Ok(value) => context.with_trailers(|t| t.insert(key, value)),
                 Err(_) => return Reply::error(Status::internal(format!("{key} is not ASCII"))),
             };
         }
@@ -129,7 +130,7 @@ async fn serve(
     let errors = ExceptionToStatus::new().status_on_unknown_exception(status_on_unknown)?;
     let service = DummyService::new(special_cases()?, (echo_method, errors)).into_server();
     tonic::transport::Server::builder()
-        .layer(grpc_interceptor::TrailersLayer)
+        .layer(grpc_interceptor::server::TrailersLayer)
         .add_service(service)
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),

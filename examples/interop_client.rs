@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use grpc_interceptor::{
@@ -58,10 +59,10 @@ impl CallInterceptor for CodeCount {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         match method.call(request, context).await {
             Err(status) => {
                 count(&self.0, status.code());

@@ -10,14 +10,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
 use grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
-use grpc_interceptor::{
-    CallInterceptor, Chain, Code, Context, MethodName, Next, Reply, Request, Response, Side,
-    Status, intercepted, interceptor,
-};
 use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
 
 /// A plain `fn` interceptor: checks a header before handing over, or answers at once.
 #[interceptor]
@@ -88,13 +86,13 @@ impl CallInterceptor for CountCalls {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
         println!("  [count] call #{n}: {method_name} ({method_name:?})");
-        context.trailers_mut(|t| t.insert("x-call-number", n.into()));
+        context.with_trailers(|t| t.insert("x-call-number", n.into()));
         method.call(request, context)
     }
 }
@@ -116,48 +114,48 @@ fn out(output: impl Into<String>) -> DummyResponse {
 impl DummyService for Echo {
     async fn execute(
         &self,
-        request: tonic::Request<DummyRequest>,
-    ) -> Result<tonic::Response<DummyResponse>, Status> {
-        Ok(tonic::Response::new(out(request.into_inner().input)))
+        request: Request<DummyRequest>,
+    ) -> Result<Response<DummyResponse>, Status> {
+        Ok(Response::new(out(request.into_inner().input)))
     }
 
     async fn execute_client_stream(
         &self,
-        request: tonic::Request<tonic::Streaming<DummyRequest>>,
-    ) -> Result<tonic::Response<DummyResponse>, Status> {
+        request: Request<Streaming<DummyRequest>>,
+    ) -> Result<Response<DummyResponse>, Status> {
         let mut stream = request.into_inner();
         let mut all = String::new();
         while let Some(r) = stream.next().await {
             all += &r?.input;
         }
-        Ok(tonic::Response::new(out(all)))
+        Ok(Response::new(out(all)))
     }
 
     type ExecuteServerStreamStream = Outputs;
 
     async fn execute_server_stream(
         &self,
-        request: tonic::Request<DummyRequest>,
-    ) -> Result<tonic::Response<Self::ExecuteServerStreamStream>, Status> {
+        request: Request<DummyRequest>,
+    ) -> Result<Response<Self::ExecuteServerStreamStream>, Status> {
         let chars: Vec<_> = request
             .into_inner()
             .input
             .chars()
             .map(|c| Ok(out(c)))
             .collect();
-        Ok(tonic::Response::new(Box::pin(tokio_stream::iter(chars))))
+        Ok(Response::new(Box::pin(tokio_stream::iter(chars))))
     }
 
     type ExecuteClientServerStreamStream = Outputs;
 
     async fn execute_client_server_stream(
         &self,
-        request: tonic::Request<tonic::Streaming<DummyRequest>>,
-    ) -> Result<tonic::Response<Self::ExecuteClientServerStreamStream>, Status> {
+        request: Request<Streaming<DummyRequest>>,
+    ) -> Result<Response<Self::ExecuteClientServerStreamStream>, Status> {
         let replies = request
             .into_inner()
             .map(|r| r.map(|r| out(r.input.to_uppercase())));
-        Ok(tonic::Response::new(Box::pin(replies)))
+        Ok(Response::new(Box::pin(replies)))
     }
 }
 
@@ -175,7 +173,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     });
     let server = tokio::spawn(
         tonic::transport::Server::builder()
-            .layer(grpc_interceptor::TrailersLayer)
+            .layer(grpc_interceptor::server::TrailersLayer)
             .add_service(service)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),

@@ -65,7 +65,7 @@ mod interceptor;
 ///
 /// ```
 /// use grpc_interceptor::testing::{DummyRequest, DummyResponse};
-/// use grpc_interceptor::{interceptor, Context, MethodName, Next, Request, Response, Status};
+/// use grpc_interceptor::prelude::*;
 ///
 /// #[interceptor]
 /// async fn log_messages(
@@ -139,8 +139,8 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 /// use grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
 /// use grpc_interceptor::testing::{DummyRequest, DummyResponse};
-/// use grpc_interceptor::{intercepted, interceptor, Context, MethodName, Next, Reply, Request};
-/// use tonic::{Response, Status, Streaming};
+/// use grpc_interceptor::prelude::*;
+/// use tonic::{Request, Response, Status, Streaming};
 ///
 /// #[interceptor]
 /// fn pass(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
@@ -153,14 +153,14 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[intercepted(pass)]
 /// #[tonic::async_trait]
 /// impl DummyService for Echo {
-///     async fn execute(&self, request: tonic::Request<DummyRequest>) -> Result<Response<DummyResponse>, Status> {
+///     async fn execute(&self, request: Request<DummyRequest>) -> Result<Response<DummyResponse>, Status> {
 ///         Ok(Response::new(DummyResponse { output: request.into_inner().input }))
 ///     }
 ///
 ///     #[intercepted(skip)]
 ///     async fn execute_client_stream(
 ///         &self,
-///         _: tonic::Request<Streaming<DummyRequest>>,
+///         _: Request<Streaming<DummyRequest>>,
 ///     ) -> Result<Response<DummyResponse>, Status> {
 ///         Err(Status::unimplemented("not here"))
 ///     }
@@ -169,7 +169,7 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 ///     async fn execute_server_stream(
 ///         &self,
-///         _: tonic::Request<DummyRequest>,
+///         _: Request<DummyRequest>,
 ///     ) -> Result<Response<Self::ExecuteServerStreamStream>, Status> {
 ///         Ok(Response::new(Box::pin(tokio_stream::empty())))
 ///     }
@@ -178,7 +178,7 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 ///     async fn execute_client_server_stream(
 ///         &self,
-///         _: tonic::Request<Streaming<DummyRequest>>,
+///         _: Request<Streaming<DummyRequest>>,
 ///     ) -> Result<Response<Self::ExecuteClientServerStreamStream>, Status> {
 ///         Ok(Response::new(Box::pin(tokio_stream::empty())))
 ///     }
@@ -208,13 +208,13 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[tonic::async_trait]
 /// #[intercepted(pass)]
 /// impl DummyService for Echo {
-///     async fn execute(&self, r: tonic::Request<DummyRequest>) -> Result<tonic::Response<DummyResponse>, tonic::Status> {
+///     async fn execute(&self, r: Request<DummyRequest>) -> Result<tonic::Response<DummyResponse>, tonic::Status> {
 ///         Ok(tonic::Response::new(DummyResponse { output: r.into_inner().input }))
 ///     }
 ///     // ...
 /// #   async fn execute_client_stream(&self, _: tonic::Request<tonic::Streaming<DummyRequest>>) -> Result<tonic::Response<DummyResponse>, tonic::Status> { todo!() }
 /// #   type ExecuteServerStreamStream = tokio_stream::Empty<Result<DummyResponse, tonic::Status>>;
-/// #   async fn execute_server_stream(&self, _: tonic::Request<DummyRequest>) -> Result<tonic::Response<Self::ExecuteServerStreamStream>, tonic::Status> { todo!() }
+/// #   async fn execute_server_stream(&self, _: Request<DummyRequest>) -> Result<tonic::Response<Self::ExecuteServerStreamStream>, tonic::Status> { todo!() }
 /// #   type ExecuteClientServerStreamStream = tokio_stream::Empty<Result<DummyResponse, tonic::Status>>;
 /// #   async fn execute_client_server_stream(&self, _: tonic::Request<tonic::Streaming<DummyRequest>>) -> Result<tonic::Response<Self::ExecuteClientServerStreamStream>, tonic::Status> { todo!() }
 /// }

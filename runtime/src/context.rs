@@ -23,9 +23,12 @@ pub enum Side {
 /// with [`set_code`](Self::set_code) / [`set_details`](Self::set_details) (the reference's
 /// `context.set_code` / `context.set_details`), extra response headers and trailers.
 ///
-/// It is a handle to state owned by the call, so what an inner interceptor sets is seen by
-/// the outer ones, even when the inner one panics; clones are handles to the same state.
-/// Nothing is allocated until something is set.
+/// A `Context` is a handle to state owned by the call, not the state itself: every
+/// interceptor of the call and the handler hold handles to the same state, and so do clones.
+/// What an inner interceptor sets is seen by the outer ones once the inner call returns,
+/// even when the inner one panics. The setters take `&mut self` to say that they change the
+/// call's outcome, not to promise exclusive access. Nothing is allocated until something is
+/// set.
 #[derive(Clone)]
 pub struct Context<'call> {
     side: Side,
@@ -106,7 +109,8 @@ impl<'call> Context<'call> {
 
     /// Adds response headers (initial metadata); on an error status they travel with the
     /// status, as gRPC sends a trailers-only response then.
-    pub fn headers_mut<R>(&mut self, f: impl FnOnce(&mut MetadataMap) -> R) -> R {
+    #[doc(alias = "set_initial_metadata")]
+    pub fn with_headers<R>(&mut self, f: impl FnOnce(&mut MetadataMap) -> R) -> R {
         self.with(|o| f(&mut o.headers))
     }
 
@@ -115,7 +119,8 @@ impl<'call> Context<'call> {
     ///
     /// tonic's generated server sends no custom trailers after a successful *unary*
     /// response; trailers set on such a call are sent with the response headers instead.
-    pub fn trailers_mut<R>(&mut self, f: impl FnOnce(&mut MetadataMap) -> R) -> R {
+    #[doc(alias = "set_trailing_metadata")]
+    pub fn with_trailers<R>(&mut self, f: impl FnOnce(&mut MetadataMap) -> R) -> R {
         self.with(|o| f(&mut o.trailers))
     }
 
@@ -155,7 +160,7 @@ impl Outcome {
     /// code and the trailers at the end of the stream.
     pub(crate) fn finish_stream<M: Send + 'static>(
         mut self,
-        response: &mut crate::Response<crate::Streaming<M>>,
+        response: &mut crate::Response<crate::MessageStream<M>>,
     ) {
         let status = self.error_status();
         merge(response.metadata_mut(), self.headers);

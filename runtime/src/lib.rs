@@ -9,7 +9,8 @@
 //! trailers and the final code.
 //!
 //! ```
-//! use grpc_interceptor::{interceptor, Context, MethodName, Next, Reply, Request, Status};
+//! use grpc_interceptor::prelude::*;
+//! use tonic::{Request, Status};
 //!
 //! #[interceptor]
 //! fn require_token(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
@@ -26,13 +27,18 @@
 //! - [`interceptor`] for the signature and both forms, [`intercepted`] for putting a list
 //!   of interceptors on a tonic service impl (a complete service is its example);
 //! - [`CallInterceptor`] for interceptors with state, written by hand;
-//! - [`Request`], [`Response`] and [`Streaming`] for reaching messages by type in every
-//!   mode, [`Context`] for the code, details, headers and trailers a call ends with;
+//! - [`prelude`] for the one import an interceptor file needs;
+//! - [`PayloadExt`] and [`MessageStream`] for reaching messages by type in every mode (on
+//!   tonic's own `Request` and `Response`), [`Context`] for the code, details, headers and
+//!   trailers a call ends with;
 //! - [`client`] for the same interceptors on a tonic client's channel;
 //! - [`errors`] and [`ExceptionToStatus`] for turning errors and panics into statuses;
-//! - [`TrailersLayer`] for trailers after successful unary calls;
+//! - [`server::TrailersLayer`] for trailers after successful unary calls;
 //! - the `testing` module (feature `testing`) for the harness: a `DummyService` served over
 //!   HTTP/2 on 127.0.0.1 behind the interceptors under test, wire-compatible with Python's.
+//!
+//! `ARCHITECTURE.md` in the repository follows one call through the macro expansion, the
+//! runtime and tonic.
 //!
 //! [tonic]: https://docs.rs/tonic
 #![doc(test(attr(deny(warnings))))]
@@ -48,7 +54,7 @@ mod interceptor;
 mod message;
 mod method_name;
 mod private;
-mod server;
+pub mod server;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -58,13 +64,26 @@ pub use context::{Context, Side};
 pub use errors::IntoStatus;
 pub use errors::{ExceptionToStatus, Failure};
 pub use interceptor::{CallInterceptor, Chain, Next, Reply};
-pub use message::{Body, Request, Response, StreamEnd, Streaming};
+pub use message::{MessageStream, Payload, PayloadExt, RequestExt, StreamEnd};
 pub use method_name::{InvalidMethodName, MethodName, parse_method_name};
-pub use server::trailers::{Trailers, TrailersBody, TrailersFuture, TrailersLayer};
 pub use tonic::{Code, Status};
+pub use tonic::{Request, Response};
 
 #[doc(inline)]
 pub use grpc_interceptor_macros::{intercepted, interceptor};
+
+pub mod prelude {
+    //! What a file with interceptors needs, in one line: `use grpc_interceptor::prelude::*;`.
+    //!
+    //! The extension traits that reach messages by type ([`PayloadExt`], [`RequestExt`]),
+    //! the macros, the interceptor vocabulary, and tonic's own `Request`, `Response`,
+    //! `Status` and `Code` (the same items as `tonic::...`, so importing both never clashes).
+    pub use crate::{
+        CallInterceptor, Chain, Context, MessageStream, MethodName, Next, PayloadExt, Reply,
+        RequestExt, Side, StreamEnd, intercepted, interceptor,
+    };
+    pub use tonic::{Code, Request, Response, Status};
+}
 
 #[doc(hidden)]
 pub mod __private {

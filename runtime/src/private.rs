@@ -3,9 +3,9 @@
 
 pub use crate::context::CallState;
 pub use crate::errors::into_status::into_status;
-pub use crate::server::InterceptedStream;
 pub use crate::server::mode::{Message, RequestStream, ResponseStream};
-pub use crate::server::{method_name, serve};
+pub use crate::server::response_stream::InterceptedStream;
+pub use crate::server::serve::{method_name, serve};
 
 /// `<T as Identity>::This` is `T`: how the expansion names a service's own stream types.
 pub trait Identity {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use grpc_interceptor::{
     CallInterceptor, Chain, Code, Context, MethodName, Next, Reply, Request, Response, Status,
@@ -54,10 +55,10 @@ impl CallInterceptor for Counting {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         bump(&self.calls, method_name.as_str());
         let result = method.call(request, context).await;
         if result.is_err() {
@@ -74,10 +75,10 @@ impl<F: Fn() + Send + Sync> CallInterceptor for SideEffect<F> {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         (self.0)();
         method.call(request, context)
     }
@@ -91,10 +92,10 @@ impl CallInterceptor for Aborting {
     fn intercept<'call, N: Chain>(
         &self,
         _: Next<'call, N>,
-        _: Request<N::ReqBody>,
+        _: Request<N::ReqPayload>,
         _: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         std::future::ready(Err(Status::aborted(self.0)))
     }
 }
@@ -134,14 +135,14 @@ impl CallInterceptor for LogResponses {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         let mut response = method.call(request, context).await?;
         let log = Arc::clone(&self.0);
         if let Some(stream) = response.stream_mut::<DummyResponse>() {
-            stream.inspect(move |r| {
+            stream.for_each_mut(move |r| {
                 log.lock()
                     .map_err(|_| Status::internal("log poisoned"))?
                     .push(r.output.clone());
@@ -169,10 +170,10 @@ impl CallInterceptor for LogOmni {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         let mut response = method.call(request, context).await?;
         let log = Arc::clone(&self.0);
         if let Some(message) = response.message::<DummyResponse>() {
@@ -182,7 +183,7 @@ impl CallInterceptor for LogOmni {
         } else if let Some(stream) = response.stream_mut::<DummyResponse>() {
             let seen: Log<String> = self::log();
             let collect = Arc::clone(&seen);
-            stream.inspect(move |r| {
+            stream.for_each_mut(move |r| {
                 collect
                     .lock()
                     .map_err(|_| Status::internal("log poisoned"))?
@@ -206,10 +207,10 @@ impl CallInterceptor for LogRequests {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        mut request: Request<N::ReqBody>,
+        mut request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         let log = Arc::clone(&self.0);
         let logged = request.for_each_message(move |r: &mut DummyRequest| {
             log.lock()
@@ -248,10 +249,10 @@ impl CallInterceptor for TrailerProbe {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         let mut response = method.call(request, context).await?;
         let in_headers = response.metadata().get(self.key).is_some();
         let (key, seen) = (self.key, Arc::clone(&self.seen));

@@ -3,10 +3,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse, SpecialCases, dummy_client, raises};
 use grpc_interceptor::{
-    CallInterceptor, Chain, Code, Context, MethodName, Next, Reply, Request, Response, Status,
-    Streaming, interceptor,
+    CallInterceptor, Chain, Code, Context, MessageStream, MethodName, Next, Reply, Request,
+    Response, Status, interceptor,
 };
 use grpc_interceptor_tests::{
     TrailerProbe, bidi, client_stream, collect, ok_stream, req, requests, server_stream, unary,
@@ -61,11 +62,11 @@ fn short_circuit(
     let unary = DummyResponse {
         output: "short-circuit".into(),
     };
-    if let Ok(response) = Response::try_from_body(unary) {
+    if let Ok(response) = Response::try_from_payload(unary) {
         return Reply::ok(response);
     }
     let messages = ["short", "circuit"].map(|o| Ok(DummyResponse { output: o.into() }));
-    match Response::try_from_body(Streaming::new(tokio_stream::iter(messages))) {
+    match Response::try_from_payload(MessageStream::new(tokio_stream::iter(messages))) {
         Ok(response) => Reply::ok(response),
         Err(_) => Reply::error(Status::internal("not a dummy call")),
     }
@@ -79,7 +80,7 @@ fn deny_with_trailer(
     context: &mut Context,
     _: &MethodName,
 ) -> Reply {
-    context.trailers_mut(|t| t.insert("x-denied-by", "deny_with_trailer".parse().expect("ascii")));
+    context.with_trailers(|t| t.insert("x-denied-by", "deny_with_trailer".parse().expect("ascii")));
     Reply::error(Status::permission_denied("denied"))
 }
 
@@ -91,12 +92,12 @@ async fn decorate(
     context: &mut Context,
     method_name: &MethodName,
 ) -> Result<Response, Status> {
-    context.headers_mut(|h| h.insert("x-header", "h".parse().expect("ascii")));
+    context.with_headers(|h| h.insert("x-header", "h".parse().expect("ascii")));
     let raw = method_name
         .as_str()
         .parse()
         .map_err(|_| Status::internal("path"))?;
-    context.trailers_mut(|t| t.insert("x-method", raw));
+    context.with_trailers(|t| t.insert("x-method", raw));
     if request
         .message::<DummyRequest>()
         .is_some_and(|r| r.input == "setcode")
@@ -124,10 +125,10 @@ impl CallInterceptor for Observe {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         let seen = Seen {
             method_name: Some(method_name.clone()),
             token: request

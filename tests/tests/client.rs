@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::raises;
 use grpc_interceptor::testing::{
     DummyRequest, DummyResponse, SpecialCases, dummy_client, dummy_client_with,
@@ -62,10 +63,10 @@ impl CallInterceptor for CodeCount {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         match method.call(request, context).await {
             Err(status) => {
                 count(&self.0, status.code());
@@ -88,10 +89,10 @@ impl CallInterceptor for Retry {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        mut request: Request<N::ReqBody>,
+        mut request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         let mut retries = self.0;
         loop {
             match method.clone().call(request.replica(), context).await {
@@ -110,10 +111,10 @@ impl CallInterceptor for Caching {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        mut request: Request<N::ReqBody>,
+        mut request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         let inputs = request.replica().into_messages::<DummyRequest>().await?;
         let key: Vec<String> = inputs.into_iter().map(|r| r.input).collect();
         let cached = self.0.lock().unwrap().get(&key).cloned();
@@ -291,10 +292,10 @@ impl CallInterceptor for Deadlines {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         self.0.lock().unwrap().push(request.timeout());
         method.call(request, context)
     }

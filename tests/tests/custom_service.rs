@@ -27,10 +27,10 @@ impl CallInterceptor for CountAll {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         self.0.fetch_add(1, Ordering::Relaxed);
         method.call(request, context)
     }
@@ -54,7 +54,7 @@ fn trail(
     context: &mut Context,
     _: &MethodName,
 ) -> grpc_interceptor::Reply {
-    context.trailers_mut(|t| t.insert("x-trail", "t".parse().expect("ascii")));
+    context.with_trailers(|t| t.insert("x-trail", "t".parse().expect("ascii")));
     method.call(request, context)
 }
 

@@ -255,7 +255,7 @@ async fn hook_maps_the_users_own_errors_and_defers_the_rest() {
 #[tokio::test]
 async fn hook_answers_for_panics_mid_stream_too() {
     let errors = ExceptionToStatus::default().on_failure(|failure, context, method| {
-        context.trailers_mut(|t| t.insert("x-method", method.method().parse().unwrap()));
+        context.with_trailers(|t| t.insert("x-method", method.method().parse().unwrap()));
         let Overloaded(load) = failure.panic_payload::<Overloaded>()?;
         Some(Status::resource_exhausted(format!("load {load}")))
     });

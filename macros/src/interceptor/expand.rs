@@ -127,11 +127,11 @@ impl<'a> Expansion<'a> {
                 fn intercept<#call, #next: #rt::Chain>(
                     &self,
                     #method: #rt::Next<#call, #next>,
-                    #request: #rt::Request<#chain::ReqBody>,
+                    #request: #rt::Request<#chain::ReqPayload>,
                     #context: &mut #rt::Context<#call>,
                     #method_name: &#rt::MethodName,
                 ) -> impl #rt::__private::core::future::Future<
-                    Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespBody>, #rt::Status>,
+                    Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespPayload>, #rt::Status>,
                 > + #rt::__private::core::marker::Send {
                     #body
                 }

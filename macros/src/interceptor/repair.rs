@@ -28,9 +28,9 @@ impl Names {
         let args: TokenStream = if ident == "Next" {
             quote!(#call, #next)
         } else if ident == "Request" {
-            quote!(#chain::ReqBody)
+            quote!(#chain::ReqPayload)
         } else if ident == "Response" {
-            quote!(#chain::RespBody)
+            quote!(#chain::RespPayload)
         } else if ident == "Reply" {
             quote!(#next)
         } else if ident == "Context" {
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn adds_the_call_arguments_to_runtime_types_only() {
-        let expected: Type = parse_quote!(Result<Response<<N as rt::Chain>::RespBody>, Status>);
+        let expected: Type = parse_quote!(Result<Response<<N as rt::Chain>::RespPayload>, Status>);
         assert_eq!(
             repaired(parse_quote!(Result<Response, Status>)),
             expected.into_token_stream().to_string()

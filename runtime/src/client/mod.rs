@@ -22,9 +22,9 @@
 //! ```
 //!
 //! On a channel, tonic does not say whether a call is unary or streaming, so every request
-//! and response body is a [`Streaming`] of [`WireMessage`]s, decoded only when an
-//! interceptor asks for a message's type: [`Request::for_each_message`],
-//! [`Request::inspect_messages`] and their `Response` twins work on both sides.
+//! and response body is a [`MessageStream`] of [`WireMessage`]s, decoded only when an
+//! interceptor asks for a message's type: [`PayloadExt::for_each_message`](crate::PayloadExt::for_each_message) and
+//! [`PayloadExt::inspect_messages`](crate::PayloadExt::inspect_messages) work on requests and responses alike.
 
 pub(crate) mod wire;
 
@@ -46,7 +46,7 @@ use crate::client::wire::{EncodeFrames, Frames, Role};
 use crate::context::CallState;
 use crate::interceptor::link;
 use crate::{
-    CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming, WireMessage,
+    CallInterceptor, Context, MessageStream, MethodName, Next, Request, Response, Side, WireMessage,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -172,15 +172,15 @@ where
         uri: parts.uri,
         version: parts.version,
     };
-    let request = Request::from_tonic(tonic::Request::from_parts(
+    let request = Request::from_parts(
         MetadataMap::from_headers(parts.headers),
         parts.extensions,
-        Streaming::from_raw(body, split),
-    ));
+        MessageStream::from_raw(body, split),
+    );
     let state = CallState::default();
     let mut context = Context::new(Side::Client, &state);
     let terminal =
-        link(move |request: Request<Streaming<WireMessage>>| send(inner, target, request));
+        link(move |request: Request<MessageStream<WireMessage>>| send(inner, target, request));
     let result = interceptors
         .intercept(Next::new(terminal), request, &mut context, &method_name)
         .await;
@@ -194,7 +194,7 @@ where
     };
     match result {
         Ok(response) => {
-            let (metadata, body, extensions) = response.into_tonic().into_parts();
+            let (metadata, body, extensions) = response.into_parts();
             let mut http = http::Response::new(encode(body, Role::Response));
             *http.headers_mut() = metadata.into_headers();
             http.headers_mut()
@@ -214,7 +214,7 @@ fn split(
 }
 
 /// The body to send on: the one that came, if nothing touched its messages.
-fn encode(mut stream: Streaming<WireMessage>, role: Role) -> tonic::body::Body {
+fn encode(mut stream: MessageStream<WireMessage>, role: Role) -> tonic::body::Body {
     match stream.take_raw() {
         Some(body) => body,
         None => tonic::body::Body::new(EncodeFrames::new(stream, role)),
@@ -264,8 +264,8 @@ fn interned(service: &str, method: &str) -> &'static MethodName {
 async fn send<S>(
     mut inner: S,
     target: Target,
-    request: Request<Streaming<WireMessage>>,
-) -> Result<Response<Streaming<WireMessage>>, Status>
+    request: Request<MessageStream<WireMessage>>,
+) -> Result<Response<MessageStream<WireMessage>>, Status>
 where
     S: GrpcService<tonic::body::Body> + Send,
     S::Future: Send,
@@ -276,7 +276,7 @@ where
     std::future::poll_fn(|cx| inner.poll_ready(cx))
         .await
         .map_err(transport)?;
-    let (metadata, extensions, body) = request.into_tonic().into_parts();
+    let (metadata, extensions, body) = request.into_parts();
     let mut http = http::Request::new(encode(body, Role::Request));
     *http.method_mut() = target.method;
     *http.uri_mut() = target.uri;
@@ -287,12 +287,12 @@ where
     let body = match Status::from_header_map(&parts.headers) {
         // A trailers-only response: the status came with the headers.
         Some(status) if status.code() != tonic::Code::Ok => return Err(status),
-        Some(status) => Streaming::new(tokio_stream::once(Err(status))),
-        None => Streaming::from_raw(tonic::body::Body::new(body), split),
+        Some(status) => MessageStream::new(tokio_stream::once(Err(status))),
+        None => MessageStream::from_raw(tonic::body::Body::new(body), split),
     };
-    Ok(Response::from_tonic(tonic::Response::from_parts(
+    Ok(Response::from_parts(
         MetadataMap::from_headers(parts.headers),
         body,
         parts.extensions,
-    )))
+    ))
 }

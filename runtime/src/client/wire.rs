@@ -12,7 +12,7 @@ use tokio_stream::Stream;
 use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
 
-use crate::Streaming;
+use crate::MessageStream;
 
 /// A gRPC message on the wire path (a client's channel): the encoded bytes, decoded on
 /// demand into the type an interceptor asks for, and re-encoded only if it was changed.
@@ -271,13 +271,13 @@ pub(crate) enum Role {
 
 /// Encodes a stream of wire messages as an HTTP/2 body of gRPC frames.
 pub(crate) struct EncodeFrames {
-    stream: Streaming<WireMessage>,
+    stream: MessageStream<WireMessage>,
     role: Role,
     done: bool,
 }
 
 impl EncodeFrames {
-    pub(crate) fn new(stream: Streaming<WireMessage>, role: Role) -> Self {
+    pub(crate) fn new(stream: MessageStream<WireMessage>, role: Role) -> Self {
         Self {
             stream,
             role,

@@ -22,7 +22,7 @@
 //! assert_eq!((status.code(), status.message()), (Code::NotFound, "no question"));
 //! ```
 //!
-//! [`ExceptionToStatus`](crate::ExceptionToStatus) sends these statuses to the client exactly
+//! [`ExceptionToStatus`] sends these statuses to the client exactly
 //! as they are; they are never treated as unknown failures, even [`GrpcException`] and
 //! [`Unknown`], whose code is UNKNOWN.
 

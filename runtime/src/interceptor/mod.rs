@@ -33,10 +33,10 @@ pub use next::{Chain, Next, Reply};
 ///     fn intercept<'call, N: Chain>(
 ///         &self,
 ///         method: Next<'call, N>,
-///         request: Request<N::ReqBody>,
+///         request: Request<N::ReqPayload>,
 ///         context: &mut Context<'call>,
 ///         _method_name: &MethodName,
-///     ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+///     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
 ///         self.0.fetch_add(1, Ordering::Relaxed);
 ///         method.call(request, context)
 ///     }
@@ -46,9 +46,10 @@ pub use next::{Chain, Next, Reply};
 ///
 /// `N` is the rest of the chain: the next interceptor and, last, the handler. It is a type
 /// parameter so that a chain of interceptors compiles to one future with no boxing.
-/// `N::ReqBody` and `N::RespBody` are the message types of the call (or
-/// [`Streaming`](crate::Streaming) of them); reach typed messages with
-/// [`Request::message_mut`], [`Request::for_each_message`] and their `Response` twins.
+/// `N::ReqPayload` and `N::RespPayload` are the message types of the call (or
+/// [`MessageStream`](crate::MessageStream) of them); reach typed messages with
+/// [`PayloadExt::message_mut`](crate::PayloadExt::message_mut) and
+/// [`PayloadExt::for_each_message`](crate::PayloadExt::for_each_message).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an interceptor",
     label = "not an interceptor",
@@ -61,10 +62,10 @@ pub trait CallInterceptor: Send + Sync {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send;
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send;
 }
 
 #[diagnostic::do_not_recommend]
@@ -72,10 +73,10 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         (**self).intercept(method, request, context, method_name)
     }
 }
@@ -85,10 +86,10 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         (**self).intercept(method, request, context, method_name)
     }
 }

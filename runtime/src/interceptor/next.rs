@@ -7,20 +7,20 @@ use std::task::{Context as TaskContext, Poll};
 
 use tonic::Status;
 
-use crate::{Body, Context, Request, Response};
+use crate::{Context, Payload, Request, Response};
 
 /// The rest of an interceptor chain, as seen from one interceptor: the inner interceptors
 /// and the handler. Implemented by the runtime; interceptors only name it as a bound.
 pub trait Chain: Clone + Send {
-    /// The request body: the request message, or [`Streaming`](crate::Streaming) of them.
-    type ReqBody: Body;
-    /// The response body: the response message, or [`Streaming`](crate::Streaming) of them.
-    type RespBody: Body;
+    /// The request body: the request message, or [`MessageStream`](crate::MessageStream) of them.
+    type ReqPayload: Payload;
+    /// The response body: the response message, or [`MessageStream`](crate::MessageStream) of them.
+    type RespPayload: Payload;
     /// The future of the rest of the call.
-    type Future: Future<Output = Result<Response<Self::RespBody>, Status>> + Send;
+    type Future: Future<Output = Result<Response<Self::RespPayload>, Status>> + Send;
 
     /// Runs the rest of the chain.
-    fn call(self, request: Request<Self::ReqBody>) -> Self::Future;
+    fn call(self, request: Request<Self::ReqPayload>) -> Self::Future;
 }
 
 /// A chain link made of a closure; `Clone` (and `Copy`) when the closure is.
@@ -58,11 +58,11 @@ impl<F, Fut, Q, P> Chain for Link<F, Q, P>
 where
     F: FnOnce(Request<Q>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<P>, Status>> + Send,
-    Q: Body,
-    P: Body,
+    Q: Payload,
+    P: Payload,
 {
-    type ReqBody = Q;
-    type RespBody = P;
+    type ReqPayload = Q;
+    type RespPayload = P;
     type Future = Fut;
 
     fn call(self, request: Request<Q>) -> Fut {
@@ -108,7 +108,7 @@ impl<'call, N: Chain> Next<'call, N> {
     ///
     /// The inner interceptors share this interceptor's `context`: what they set is visible
     /// here once the reply is ready.
-    pub fn call(self, request: Request<N::ReqBody>, context: &mut Context<'call>) -> Reply<N> {
+    pub fn call(self, request: Request<N::ReqPayload>, context: &mut Context<'call>) -> Reply<N> {
         let _ = context;
         Reply {
             state: ReplyState::Pending {
@@ -131,7 +131,7 @@ pin_project_lite::pin_project! {
     #[must_use = "a reply does nothing unless awaited or returned"]
     pub struct Reply<N: Chain> {
         #[pin]
-        state: ReplyState<N::Future, Response<N::RespBody>>,
+        state: ReplyState<N::Future, Response<N::RespPayload>>,
     }
 }
 
@@ -144,7 +144,7 @@ pin_project_lite::pin_project! {
 }
 
 impl<N: Chain> Reply<N> {
-    fn ready(result: Result<Response<N::RespBody>, Status>) -> Self {
+    fn ready(result: Result<Response<N::RespPayload>, Status>) -> Self {
         Reply {
             state: ReplyState::Ready {
                 result: Some(result),
@@ -158,19 +158,19 @@ impl<N: Chain> Reply<N> {
     }
 
     /// Answers the call with `response` without running the rest of the chain.
-    pub fn ok(response: Response<N::RespBody>) -> Self {
+    pub fn ok(response: Response<N::RespPayload>) -> Self {
         Self::ready(Ok(response))
     }
 }
 
-impl<N: Chain> From<Result<Response<N::RespBody>, Status>> for Reply<N> {
-    fn from(result: Result<Response<N::RespBody>, Status>) -> Self {
+impl<N: Chain> From<Result<Response<N::RespPayload>, Status>> for Reply<N> {
+    fn from(result: Result<Response<N::RespPayload>, Status>) -> Self {
         Self::ready(result)
     }
 }
 
 impl<N: Chain> Future for Reply<N> {
-    type Output = Result<Response<N::RespBody>, Status>;
+    type Output = Result<Response<N::RespPayload>, Status>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {

@@ -19,19 +19,19 @@ pub(crate) trait Stack: Copy + Send + Sync {
     fn run<'call, N: Chain>(
         self,
         next: N,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send;
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send;
 
     /// Runs the interceptors around `next`, with a context of their own.
     fn run_owned<'call, N: Chain>(
         self,
         next: N,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send;
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send;
 }
 
 /// No interceptor: calls the rest of the chain.
@@ -40,10 +40,10 @@ impl CallInterceptor for () {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         method.call(request, context)
     }
 }
@@ -52,20 +52,20 @@ impl Stack for () {
     fn run<'call, N: Chain>(
         self,
         next: N,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         _context: &mut Context<'call>,
         _method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         next.call(request)
     }
 
     fn run_owned<'call, N: Chain>(
         self,
         next: N,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         _context: Context<'call>,
         _method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         next.call(request)
     }
 }
@@ -85,13 +85,13 @@ impl<A: CallInterceptor, R: Stack> Stack for Cons<'_, A, R> {
     fn run<'call, N: Chain>(
         self,
         next: N,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         let Cons(interceptor, rest) = self;
         let inner_context = context.clone();
-        let inner = link(move |request: Request<N::ReqBody>| {
+        let inner = link(move |request: Request<N::ReqPayload>| {
             rest.run_owned(next, request, inner_context, method_name)
         });
         interceptor.intercept(Next::new(inner), request, context, method_name)
@@ -104,10 +104,10 @@ impl<A: CallInterceptor, R: Stack> Stack for Cons<'_, A, R> {
     fn run_owned<'call, N: Chain>(
         self,
         next: N,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         mut context: Context<'call>,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         async move { self.run(next, request, &mut context, method_name).await }
     }
 }
@@ -125,10 +125,10 @@ macro_rules! tuple_stack {
             fn intercept<'call, N: Chain>(
                 &self,
                 method: Next<'call, N>,
-                request: Request<N::ReqBody>,
+                request: Request<N::ReqPayload>,
                 context: &mut Context<'call>,
                 method_name: &MethodName,
-            ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
+            ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
                 cons!(self; $($index),+).run(method.into_chain(), request, context, method_name)
             }
         }

@@ -1,4 +1,5 @@
-//! The `grpc-timeout` header: `1*8DIGIT` followed by a unit (`H M S m u n`).
+//! Parsing the `grpc-timeout` header: `1*8DIGIT` followed by a unit (`H M S m u n`).
+//! (tonic writes it with `Request::set_timeout`; its parser is private.)
 
 use std::time::Duration;
 
@@ -19,28 +20,6 @@ pub(crate) fn parse(value: &str) -> Option<Duration> {
     })
 }
 
-/// The most precise unit whose value fits in eight digits, rounding up.
-pub(crate) fn encode(timeout: Duration) -> String {
-    const MAX: u128 = 99_999_999;
-    let nanos = timeout.as_nanos();
-    for (unit, per) in [
-        ("n", 1),
-        ("u", 1_000),
-        ("m", 1_000_000),
-        ("S", 1_000_000_000),
-    ] {
-        let n = nanos.div_ceil(per);
-        if n <= MAX {
-            return format!("{n}{unit}");
-        }
-    }
-    let minutes = nanos.div_ceil(60_000_000_000);
-    if minutes <= MAX {
-        return format!("{minutes}M");
-    }
-    format!("{}H", nanos.div_ceil(3_600_000_000_000).min(MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,19 +33,5 @@ mod tests {
         for bad in ["", "S", "123456789S", "1x", "-1S", "1.5S"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn encodes_within_eight_digits_and_round_trips() {
-        for d in [
-            Duration::from_millis(1500),
-            Duration::from_secs(30),
-            Duration::from_secs(86_400 * 400),
-        ] {
-            let s = encode(d);
-            assert!(s.len() <= 9, "{s}");
-            assert!(parse(&s).unwrap() >= d);
-        }
-        assert_eq!(encode(Duration::from_millis(1500)), "1500000u");
     }
 }

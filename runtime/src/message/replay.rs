@@ -7,7 +7,7 @@ use std::task::{Context as TaskContext, Poll};
 use tokio_stream::Stream;
 use tonic::Status;
 
-use crate::Streaming;
+use crate::MessageStream;
 
 /// A replica's view of a shared, recorded stream.
 pub(crate) struct Replay<M> {
@@ -16,7 +16,7 @@ pub(crate) struct Replay<M> {
 }
 
 struct Recording<M> {
-    source: Streaming<M>,
+    source: MessageStream<M>,
     /// Items already read from the source, from `first` on.
     items: Vec<Result<M, Status>>,
     first: usize,
@@ -33,7 +33,7 @@ impl<M> Clone for Replay<M> {
 }
 
 impl<M: Send + 'static> Replay<M> {
-    pub(crate) fn new(source: Streaming<M>) -> Self {
+    pub(crate) fn new(source: MessageStream<M>) -> Self {
         Self {
             recording: Arc::new(Mutex::new(Recording {
                 source,

@@ -1,4 +1,4 @@
-//! [`Streaming`]: a request or response stream that interceptors can wrap message by message.
+//! [`MessageStream`]: a request or response stream that interceptors can wrap message by message.
 
 use std::any::Any;
 use std::fmt;
@@ -19,12 +19,12 @@ type BoxStream<M> = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
 /// A stream of messages of type `M` on its way through the interceptors: a client stream
 /// on its way to the handler, or a response stream on its way to the client.
 ///
-/// An interceptor can look at or change each message as it passes ([`inspect`](Self::inspect)),
+/// An interceptor can look at or change each message as it passes ([`for_each_mut`](Self::for_each_mut)),
 /// run code once the stream has ended, before the client sees the final status
 /// ([`on_end`](Self::on_end)), or replace the whole stream ([`wrap`](Self::wrap)).
 /// A stream nobody wraps passes through untouched: a client stream reaches the handler as
 /// the very `tonic::Streaming` tonic decoded.
-pub struct Streaming<M> {
+pub struct MessageStream<M> {
     source: Source<M>,
     /// Hooks and trailers, boxed: most streams have none, and every interceptor moves the
     /// stream.
@@ -66,7 +66,7 @@ enum Source<M> {
 type PollReplay<M> =
     fn(Pin<&mut Replay<M>>, &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>>;
 
-/// How a stream ended, as [`Streaming::on_end`] hooks see it.
+/// How a stream ended, as [`MessageStream::on_end`] hooks see it.
 ///
 /// After a panic in the stream's source or one of its hooks, end hooks see an UNKNOWN status
 /// `panicked: <message>`; unless an [`ExceptionToStatus`](crate::ExceptionToStatus) answers
@@ -103,7 +103,7 @@ impl StreamEnd {
     }
 }
 
-impl<M: Send + 'static> Streaming<M> {
+impl<M: Send + 'static> MessageStream<M> {
     /// Wraps any stream of messages. A stream that already is a
     /// `Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>` (tonic's usual stream type)
     /// keeps its box.
@@ -135,7 +135,7 @@ impl<M: Send + 'static> Streaming<M> {
     /// Runs `f` on each message as it passes. An error ends the stream with that status.
     /// Hooks run in the order they were added, which is the order the messages travel:
     /// outermost interceptor first for a request stream, innermost first for a response.
-    pub fn inspect(&mut self, f: impl FnMut(&mut M) -> Result<(), Status> + Send + 'static) {
+    pub fn for_each_mut(&mut self, f: impl FnMut(&mut M) -> Result<(), Status> + Send + 'static) {
         self.extras().hooks.push(Box::new(f));
     }
 
@@ -145,9 +145,9 @@ impl<M: Send + 'static> Streaming<M> {
         self.extras().end_hooks.push(Box::new(f));
     }
 
-    /// Replaces the stream with `f(stream)`, for changes [`inspect`](Self::inspect) cannot
+    /// Replaces the stream with `f(stream)`, for changes [`for_each_mut`](Self::for_each_mut) cannot
     /// make: dropping, adding or reordering messages, or async work per message.
-    pub fn wrap<S>(&mut self, f: impl FnOnce(Streaming<M>) -> S)
+    pub fn wrap<S>(&mut self, f: impl FnOnce(MessageStream<M>) -> S)
     where
         S: Stream<Item = Result<M, Status>> + Send + 'static,
     {
@@ -158,7 +158,7 @@ impl<M: Send + 'static> Streaming<M> {
     /// A second stream with the same messages, for calling the rest of the chain again:
     /// this stream and the replica each yield every message, reading the source once.
     /// Messages are kept for the replicas only while more than one of them exists.
-    pub fn replica(&mut self) -> Streaming<M>
+    pub fn replica(&mut self) -> MessageStream<M>
     where
         M: Clone,
     {
@@ -246,7 +246,7 @@ impl<M: Send + 'static> Streaming<M> {
     }
 }
 
-impl<M: Send + 'static> Stream for Streaming<M> {
+impl<M: Send + 'static> Stream for MessageStream<M> {
     type Item = Result<M, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
@@ -266,7 +266,7 @@ impl<M: Send + 'static> Stream for Streaming<M> {
     }
 }
 
-impl<M: Send + 'static> Streaming<M> {
+impl<M: Send + 'static> MessageStream<M> {
     /// Polls the source and runs the hooks on what it gives; a panic in the source or a
     /// hook ends the stream: an end hook may answer for it (`ExceptionToStatus` does), or
     /// it goes on unwinding.
@@ -372,9 +372,9 @@ impl<M: Send + 'static> Streaming<M> {
     }
 }
 
-impl<M> fmt::Debug for Streaming<M> {
+impl<M> fmt::Debug for MessageStream<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Streaming")
+        f.debug_struct("MessageStream")
             .field("hooks", &self.extras.as_ref().map_or(0, |e| e.hooks.len()))
             .field(
                 "end_hooks",
@@ -397,7 +397,7 @@ mod tests {
     fn a_boxed_stream_keeps_its_box() {
         let boxed: BoxStream<u8> = Box::pin(tokio_stream::iter([Ok(1)]));
         let before = address(&*boxed);
-        let streaming = Streaming::new(boxed);
+        let streaming = MessageStream::new(boxed);
         match &streaming.source {
             Source::Boxed(kept) => assert_eq!(address(&**kept), before),
             _ => panic!("not a boxed source"),
@@ -407,7 +407,7 @@ mod tests {
     #[tokio::test]
     async fn any_other_stream_is_boxed_and_yields_its_messages() {
         use tokio_stream::StreamExt;
-        let streaming = Streaming::new(tokio_stream::iter([Ok(1u8), Ok(2)]));
+        let streaming = MessageStream::new(tokio_stream::iter([Ok(1u8), Ok(2)]));
         let items: Vec<u8> = streaming.map(|r| r.unwrap_or_default()).collect().await;
         assert_eq!(items, [1, 2]);
     }

@@ -6,32 +6,32 @@ use tonic::Status;
 
 use super::response_stream::{InterceptedStream, ResultStream};
 use crate::context::{Outcome, merge};
-use crate::{Response, Streaming};
+use crate::{MessageStream, Response};
 
 /// How one side of a call (request or response) looks to tonic (`T`) and to interceptors
-/// (`Body`); `Out` is what goes on after the interceptors.
+/// (`Payload`); `Out` is what goes on after the interceptors.
 pub trait Kind<T> {
     /// The interceptors' view.
-    type Body: crate::Body;
+    type Payload: crate::Payload;
     /// What tonic takes after the interceptors.
     type Out;
     /// From the interceptors' view back to tonic's.
-    fn outward(body: Self::Body) -> Self::Out;
+    fn outward(body: Self::Payload) -> Self::Out;
     /// Applies what the interceptors set on the context to a successful response;
-    /// `trailers_layer` tells whether [`TrailersLayer`](crate::TrailersLayer) serves the call.
+    /// `trailers_layer` tells whether [`TrailersLayer`](crate::server::TrailersLayer) serves the call.
     fn finish(
-        response: Response<Self::Body>,
+        response: Response<Self::Payload>,
         outcome: Outcome,
         trailers_layer: bool,
-    ) -> Result<Response<Self::Body>, Status>;
+    ) -> Result<Response<Self::Payload>, Status>;
 }
 
 /// The conversion from tonic's view to the interceptors', apart from [`Kind`]: its bounds
-/// (a boxed stream must be `'static`) must not take part in normalizing `Kind::Body`, or
+/// (a boxed stream must be `'static`) must not take part in normalizing `Kind::Payload`, or
 /// the `Send` check of the method's future fails on erased lifetimes (rust#100013).
 pub trait Inward<T>: Kind<T> {
     /// From tonic's view to the interceptors'.
-    fn inward(body: T) -> Self::Body;
+    fn inward(body: T) -> Self::Payload;
 }
 
 /// A single message.
@@ -53,7 +53,7 @@ impl<M: prost::Message + Clone + 'static> Inward<M> for Message {
 }
 
 impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
-    type Body = M;
+    type Payload = M;
     type Out = M;
 
     fn outward(body: M) -> M {
@@ -73,7 +73,7 @@ impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
             let trailers = outcome.trailers.into_headers();
             response
                 .extensions_mut()
-                .insert(crate::server::trailers::Pending(trailers));
+                .insert(crate::server::Pending(trailers));
         } else if !outcome.trailers.is_empty() {
             // tonic sends no custom trailers after a unary message: they go with the headers.
             merge(response.metadata_mut(), outcome.trailers);
@@ -83,47 +83,47 @@ impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
 }
 
 impl<M: prost::Message + Default + Clone + 'static> Inward<tonic::Streaming<M>> for RequestStream {
-    fn inward(body: tonic::Streaming<M>) -> Streaming<M> {
-        Streaming::from_tonic(body)
+    fn inward(body: tonic::Streaming<M>) -> MessageStream<M> {
+        MessageStream::from_tonic(body)
     }
 }
 
 impl<M: prost::Message + Default + Clone + 'static> Kind<tonic::Streaming<M>> for RequestStream {
-    type Body = Streaming<M>;
+    type Payload = MessageStream<M>;
     type Out = tonic::Streaming<M>;
 
-    fn outward(body: Streaming<M>) -> tonic::Streaming<M> {
+    fn outward(body: MessageStream<M>) -> tonic::Streaming<M> {
         body.into_tonic()
     }
 
     fn finish(
-        response: Response<Streaming<M>>,
+        response: Response<MessageStream<M>>,
         _: Outcome,
         _: bool,
-    ) -> Result<Response<Streaming<M>>, Status> {
+    ) -> Result<Response<MessageStream<M>>, Status> {
         Ok(response)
     }
 }
 
 impl<S: ResultStream + Send + 'static> Inward<S> for ResponseStream {
-    fn inward(body: S) -> Self::Body {
-        Streaming::new(body)
+    fn inward(body: S) -> Self::Payload {
+        MessageStream::new(body)
     }
 }
 
 impl<S: ResultStream + Send> Kind<S> for ResponseStream {
-    type Body = Streaming<S::Message>;
+    type Payload = MessageStream<S::Message>;
     type Out = InterceptedStream<S>;
 
-    fn outward(body: Self::Body) -> InterceptedStream<S> {
+    fn outward(body: Self::Payload) -> InterceptedStream<S> {
         InterceptedStream::new(body)
     }
 
     fn finish(
-        mut response: Response<Self::Body>,
+        mut response: Response<Self::Payload>,
         outcome: Outcome,
         _: bool,
-    ) -> Result<Response<Self::Body>, Status> {
+    ) -> Result<Response<Self::Payload>, Status> {
         outcome.finish_stream(&mut response);
         Ok(response)
     }

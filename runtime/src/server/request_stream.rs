@@ -8,9 +8,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use tokio_stream::Stream;
 use tonic::Status;
 
-use crate::Streaming;
+use crate::MessageStream;
 
-impl<M: prost::Message + Default + Send + 'static> Streaming<M> {
+impl<M: prost::Message + Default + Send + 'static> MessageStream<M> {
     /// Converts into the `tonic::Streaming` a handler takes. A stream nobody wrapped is
     /// returned as it came; otherwise the messages are re-encoded for tonic to decode.
     pub(crate) fn into_tonic(mut self) -> tonic::Streaming<M> {
@@ -27,7 +27,7 @@ impl<M: prost::Message + Default + Send + 'static> Streaming<M> {
 }
 
 /// Re-encodes a wrapped client stream as gRPC frames for `tonic::Streaming` to decode.
-struct EncodeBody<M>(Streaming<M>);
+struct EncodeBody<M>(MessageStream<M>);
 
 impl<M: prost::Message + Send + 'static> http_body::Body for EncodeBody<M> {
     type Data = Bytes;

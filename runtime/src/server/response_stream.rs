@@ -9,7 +9,7 @@ use std::task::{Context as TaskContext, Poll};
 use tokio_stream::Stream;
 use tonic::Status;
 
-use crate::Streaming;
+use crate::MessageStream;
 
 /// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are.
 pub trait ResultStream: Stream<Item = Result<Self::Message, Status>> {
@@ -28,12 +28,12 @@ where
 /// The response stream an `#[intercepted]` service hands to tonic in place of the stream
 /// type `S` its handler returns: the handler's stream as the interceptors left it.
 pub struct InterceptedStream<S: ResultStream> {
-    inner: Streaming<S::Message>,
+    inner: MessageStream<S::Message>,
     _handler_stream: PhantomData<fn() -> S>,
 }
 
 impl<S: ResultStream> InterceptedStream<S> {
-    pub(crate) fn new(inner: Streaming<S::Message>) -> Self {
+    pub(crate) fn new(inner: MessageStream<S::Message>) -> Self {
         Self {
             inner,
             _handler_stream: PhantomData,

@@ -30,7 +30,7 @@ pub(crate) struct Pending(pub(crate) HeaderMap);
 /// # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
 /// # let service = DummyService::new(SpecialCases::new(), ()).into_server();
 /// tonic::transport::Server::builder()
-///     .layer(grpc_interceptor::TrailersLayer)
+///     .layer(grpc_interceptor::server::TrailersLayer)
 ///     .add_service(service)
 ///     .serve("127.0.0.1:50051".parse()?)
 ///     .await?;

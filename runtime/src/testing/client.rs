@@ -47,7 +47,7 @@ impl<I> DerefMut for DummyClient<I> {
 
 /// Serves a [`DummyService`] with `special_cases` behind `interceptors` (a tuple, outermost
 /// first; `()` for none) on 127.0.0.1 and an ephemeral port, with
-/// [`TrailersLayer`](crate::TrailersLayer), and returns a client connected
+/// [`TrailersLayer`](crate::server::TrailersLayer), and returns a client connected
 /// to it over HTTP/2. The server stops when the client is dropped.
 pub async fn dummy_client<I>(
     special_cases: SpecialCases,
@@ -76,7 +76,7 @@ where
     let service = DummyService::new(special_cases, interceptors).into_server();
     tokio::spawn(
         Server::builder()
-            .layer(crate::TrailersLayer)
+            .layer(crate::server::TrailersLayer)
             .add_service(service)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),

@@ -1,5 +1,6 @@
 //! Panics in every streaming mode and everywhere inside `ExceptionToStatus`.
 
+use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse, SpecialCases, dummy_client};
 use grpc_interceptor::{
     CallInterceptor, Chain, Code, Context, ExceptionToStatus, MethodName, Next, Reply, Request,
@@ -52,10 +53,10 @@ impl CallInterceptor for Panics {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        mut request: Request<N::ReqBody>,
+        mut request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         match self {
             Panics::Before => panic!("inner interceptor"),
             Panics::OnBadRequest => {
@@ -141,11 +142,11 @@ impl CallInterceptor for SetsCode {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
-        context.trailers_mut(|t| t.insert("x-outer", "kept".parse().unwrap()));
+    ) -> Result<Response<N::RespPayload>, Status> {
+        context.with_trailers(|t| t.insert("x-outer", "kept".parse().unwrap()));
         let response = method.call(request, context).await;
         context.set_code(Code::NotFound);
         context.set_details("set on the context");
@@ -194,10 +195,10 @@ async fn trailers_set_at_the_end_of_a_guarded_stream_reach_the_client() {
         async fn intercept<'call, N: Chain>(
             &self,
             method: Next<'call, N>,
-            request: Request<N::ReqBody>,
+            request: Request<N::ReqPayload>,
             context: &mut Context<'call>,
             _: &MethodName,
-        ) -> Result<Response<N::RespBody>, Status> {
+        ) -> Result<Response<N::RespPayload>, Status> {
             let mut response = method.call(request, context).await?;
             response.on_end(|end| {
                 end.trailers_mut().insert("x-inner", "end".parse().unwrap());

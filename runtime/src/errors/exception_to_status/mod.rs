@@ -18,7 +18,7 @@ use tonic::{Code, Status};
 
 use crate::context::{CallState, merge};
 use crate::errors::{OkCodeError, code_name};
-use crate::{Body, CallInterceptor, Chain, Context, MethodName, Next, Request, Response, Side};
+use crate::{CallInterceptor, Chain, Context, MethodName, Next, Payload, Request, Response, Side};
 use failure::is_unknown;
 
 type Hook = dyn Fn(&Failure, &mut Context<'_>, &MethodName) -> Option<Status> + Send + Sync;
@@ -164,10 +164,10 @@ impl ExceptionToStatus {
     ///     async fn intercept<'call, N: Chain>(
     ///         &self,
     ///         method: Next<'call, N>,
-    ///         request: Request<N::ReqBody>,
+    ///         request: Request<N::ReqPayload>,
     ///         context: &mut Context<'call>,
     ///         method_name: &MethodName,
-    ///     ) -> Result<Response<N::RespBody>, Status> {
+    ///     ) -> Result<Response<N::RespPayload>, Status> {
     ///         let status = match method.call(request, context).await {
     ///             Err(status) => status,
     ///             ok => return ok,
@@ -218,7 +218,7 @@ impl ExceptionToStatus {
     }
 
     /// Answers for failures of a response stream, at its end.
-    fn guard<B: Body>(&self, body: &mut B, context: &Context<'_>, method_name: &MethodName) {
+    fn guard<B: Payload>(&self, body: &mut B, context: &Context<'_>, method_name: &MethodName) {
         let guard = StreamGuard {
             errors: self.clone(),
             chosen: chosen(context),
@@ -249,10 +249,10 @@ impl CallInterceptor for ExceptionToStatus {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         method_name: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         // `method.call` may run an inner interceptor's synchronous code at once.
         let reply = panic::catch_unwind(AssertUnwindSafe(|| method.call(request, context)));
         let outcome = match reply {
@@ -261,7 +261,7 @@ impl CallInterceptor for ExceptionToStatus {
         };
         let failure = match outcome {
             Ok(Ok(mut response)) => {
-                if <N::RespBody as Body>::IS_STREAM {
+                if <N::RespPayload as Payload>::IS_STREAM {
                     self.guard(response.get_mut(), context, method_name);
                 }
                 return Ok(response);

@@ -195,12 +195,12 @@ fn sizes() -> ExitCode {
         println!("{variant:<20} {size}");
     }
     use grpc_interceptor::testing::DummyRequest;
-    use grpc_interceptor::{Request, Streaming, WireMessage};
+    use grpc_interceptor::{MessageStream, Request, WireMessage};
     println!("\nbytes of the types a call moves:");
     for (name, size) in [
         (
-            "Streaming<WireMessage>",
-            size_of::<Streaming<WireMessage>>(),
+            "MessageStream<WireMessage>",
+            size_of::<MessageStream<WireMessage>>(),
         ),
         (
             "tonic::Streaming<DummyRequest>",
@@ -208,8 +208,8 @@ fn sizes() -> ExitCode {
         ),
         ("Request<DummyRequest>", size_of::<Request<DummyRequest>>()),
         (
-            "Request<Streaming<WireMessage>>",
-            size_of::<Request<Streaming<WireMessage>>>(),
+            "Request<MessageStream<WireMessage>>",
+            size_of::<Request<MessageStream<WireMessage>>>(),
         ),
         ("tonic::Status", size_of::<tonic::Status>()),
         ("WireMessage", size_of::<WireMessage>()),

@@ -46,10 +46,10 @@ impl CallInterceptor for CountCalls {
     async fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> Result<Response<N::RespBody>, Status> {
+    ) -> Result<Response<N::RespPayload>, Status> {
         self.0.fetch_add(1, Ordering::Relaxed);
         method.call(request, context).await
     }
@@ -63,11 +63,11 @@ impl CallInterceptor for Stamp {
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
-        request: Request<N::ReqBody>,
+        request: Request<N::ReqPayload>,
         context: &mut Context<'call>,
         _: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespBody>, Status>> + Send {
-        context.trailers_mut(|t| {
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+        context.with_trailers(|t| {
             t.insert("x-stamp", tonic::metadata::MetadataValue::from_static("1"))
         });
         method.call(request, context)

@@ -1,3 +1,4 @@
+use grpc_interceptor::prelude::PayloadExt as _;
 use grpc_interceptor::testing::DummyRequest;
 use grpc_interceptor::{
     CallInterceptor, Context, MethodName, Next, Request, Response, Status, interceptor,
