@@ -1,9 +1,9 @@
 //! [`IntoStatus`]: the error types an interceptor or handler may end a call with.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll, ready};
 
+use futures_util::TryFutureExt;
+use futures_util::future::MapErr;
 use tonic::Status;
 
 /// An error that can end a gRPC call: anything that converts into a [`Status`].
@@ -28,40 +28,16 @@ impl<E: Into<Status>> IntoStatus for E {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Maps the error of an interceptor's future into a [`Status`].
-    #[doc(hidden)]
-    pub struct StatusFuture<F, E> {
-        #[pin]
-        future: F,
-        into_status: fn(E) -> Status,
-    }
-}
-
 /// Wraps `future` so that its error becomes a [`Status`].
 ///
-/// `E: IntoStatus` is required here only, not by the future: an error type that is no
-/// status is then reported once, where the expansion calls this, on the user's type.
+/// `E: IntoStatus` is required here only, not by the future (whose error mapping is a fn
+/// pointer): an error type that is no status is then reported once, where the expansion
+/// calls this, on the user's type.
 #[doc(hidden)]
-pub fn into_status<F, T, E>(future: F) -> StatusFuture<F, E>
+pub fn into_status<F, T, E>(future: F) -> MapErr<F, fn(E) -> Status>
 where
     F: Future<Output = Result<T, E>>,
     E: IntoStatus,
 {
-    StatusFuture {
-        future,
-        into_status: E::into_status,
-    }
-}
-
-impl<F, T, E> Future for StatusFuture<F, E>
-where
-    F: Future<Output = Result<T, E>>,
-{
-    type Output = Result<T, Status>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        Poll::Ready(ready!(this.future.poll(cx)).map_err(*this.into_status))
-    }
+    future.map_err(E::into_status as fn(E) -> Status)
 }

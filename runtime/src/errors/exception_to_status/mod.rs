@@ -6,14 +6,11 @@ mod failure;
 pub use failure::Failure;
 pub(crate) use failure::panic_status;
 
-use std::any::Any;
 use std::fmt;
-use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
+use futures_util::FutureExt;
 use tonic::{Code, Status};
 
 use crate::context::{CallState, merge};
@@ -256,7 +253,7 @@ impl CallInterceptor for ExceptionToStatus {
         // `method.call` may run an inner interceptor's synchronous code at once.
         let reply = panic::catch_unwind(AssertUnwindSafe(|| method.call(request, context)));
         let outcome = match reply {
-            Ok(reply) => CatchUnwind::new(reply).await,
+            Ok(reply) => AssertUnwindSafe(reply).catch_unwind().await,
             Err(payload) => Err(payload),
         };
         let failure = match outcome {
@@ -317,32 +314,6 @@ impl StreamGuard {
             merge(end.trailers_mut(), outcome.trailers);
         }
         status
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// Polls a future, catching a panic as an `Err` with its payload.
-    struct CatchUnwind<F> {
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F> CatchUnwind<F> {
-    fn new(future: F) -> Self {
-        Self { future }
-    }
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let future = self.project().future;
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(poll) => poll.map(Ok),
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
     }
 }
 
