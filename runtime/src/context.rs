@@ -2,10 +2,14 @@
 //! status, headers and trailers it wants the call to end with.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use tonic::codegen::http;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
+
+use crate::lifecycle::{CallEnd, Tracker};
 
 /// Which end of the call an interceptor runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,7 +42,13 @@ pub struct Context<'call> {
 /// The per-call state behind [`Context`]; owned by the call's frame.
 #[doc(hidden)]
 #[derive(Default)]
-pub struct CallState(Mutex<Option<Box<Outcome>>>);
+pub struct CallState {
+    outcome: Mutex<Option<Box<Outcome>>>,
+    /// Whether anything was set: a call that sets nothing never takes the lock.
+    set: AtomicBool,
+    /// Whether an end hook was registered.
+    tracked: AtomicBool,
+}
 
 /// What the interceptors set on the context, applied when the call ends.
 #[doc(hidden)]
@@ -48,17 +58,54 @@ pub struct Outcome {
     pub(crate) details: Option<String>,
     pub(crate) headers: MetadataMap,
     pub(crate) trailers: MetadataMap,
+    pub(crate) extensions: http::Extensions,
+    pub(crate) tracker: Option<Tracker>,
 }
 
 impl CallState {
     fn lock(&self) -> MutexGuard<'_, Option<Box<Outcome>>> {
         // A panic while the lock is held cannot leave `Outcome` half-written in a way that
         // matters here: every field is valid on its own.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn take(&self) -> Option<Box<Outcome>> {
+        if !self.set.load(Ordering::Acquire) {
+            return None;
+        }
         self.lock().take()
+    }
+
+    /// Whether an end hook was registered on the call.
+    pub(crate) fn is_tracked(&self) -> bool {
+        self.tracked.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` on the call's end tracker, if an end hook was registered.
+    pub(crate) fn with_tracker<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> Option<R> {
+        if !self.is_tracked() {
+            return None;
+        }
+        self.lock()
+            .as_deref_mut()
+            .and_then(|o| o.tracker.as_mut())
+            .map(f)
+    }
+}
+
+impl Drop for CallState {
+    /// A call abandoned before its end drops its state with the end tracker in it: the
+    /// tracker takes the call's storage along, for the end hooks.
+    fn drop(&mut self) {
+        let outcome = self
+            .outcome
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(outcome) = outcome.as_deref_mut()
+            && let Some(tracker) = &mut outcome.tracker
+        {
+            tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+        }
     }
 }
 
@@ -74,11 +121,23 @@ impl<'call> Context<'call> {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Outcome) -> R) -> R {
-        f(self.state.lock().get_or_insert_with(Default::default))
+        let mut outcome = self.state.lock();
+        self.state.set.store(true, Ordering::Release);
+        f(outcome.get_or_insert_with(Default::default))
     }
 
     fn read<R>(&self, f: impl FnOnce(&Outcome) -> R) -> Option<R> {
+        if !self.state.set.load(Ordering::Acquire) {
+            return None;
+        }
         self.state.lock().as_deref().map(f)
+    }
+
+    fn read_mut<R>(&self, f: impl FnOnce(&mut Outcome) -> R) -> Option<R> {
+        if !self.state.set.load(Ordering::Acquire) {
+            return None;
+        }
+        self.state.lock().as_deref_mut().map(f)
     }
 
     /// Sets the code the call ends with.
@@ -127,6 +186,70 @@ impl<'call> Context<'call> {
     /// A copy of the trailing metadata set so far.
     pub fn trailers(&self) -> MetadataMap {
         self.read(|o| o.trailers.clone()).unwrap_or_default()
+    }
+
+    /// Stores a value in the call's storage, replacing (and returning) one of the same
+    /// type. Every interceptor of the call, the handler (through
+    /// `#[intercepted(context = ctx)]`) and the end hooks ([`CallEnd::get`]) can read it:
+    /// an inner interceptor can hand an outer one what it learned, say the authenticated
+    /// principal for the access log.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
+        self.with(|o| o.extensions.insert(value))
+    }
+
+    /// A copy of the value of type `T` in the call's storage.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.read(|o| o.extensions.get::<T>().cloned()).flatten()
+    }
+
+    /// Takes the value of type `T` out of the call's storage.
+    pub fn remove<T: Clone + Send + Sync + 'static>(&mut self) -> Option<T> {
+        self.read_mut(|o| o.extensions.remove::<T>()).flatten()
+    }
+
+    /// Runs `f` once the call has ended, exactly once, however it ends: a result, an error,
+    /// a panic, the peer cancelling, the deadline passing, a stream dropped. `f` sees the
+    /// final status, the message counts, the time since the first hook was registered and
+    /// the call's storage; the [`lifecycle`](crate::lifecycle) module has the rules.
+    ///
+    /// State the hook shares with the interceptor goes in an `Arc`: the hook may run after
+    /// the interceptor's future is gone.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use grpc_interceptor::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Errors(Arc<AtomicU64>);
+    ///
+    /// impl CallInterceptor for Errors {
+    ///     fn intercept<'call, N: Chain>(
+    ///         &self,
+    ///         method: Next<'call, N>,
+    ///         request: Request<N::ReqPayload>,
+    ///         context: &mut Context<'call>,
+    ///         _: &MethodName,
+    ///     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+    ///         let errors = Arc::clone(&self.0);
+    ///         context.on_call_end(move |end| {
+    ///             if end.code() != Code::Ok {
+    ///                 errors.fetch_add(1, Ordering::Relaxed);
+    ///             }
+    ///         });
+    ///         method.call(request, context)
+    ///     }
+    /// }
+    /// # let _ = Errors::default();
+    /// ```
+    pub fn on_call_end(&mut self, f: impl FnOnce(&CallEnd) + Send + 'static) {
+        let side = self.side;
+        self.with(|o| {
+            o.tracker
+                .get_or_insert_with(|| Tracker::new(side))
+                .push(Box::new(f))
+        });
+        self.state.tracked.store(true, Ordering::Release);
     }
 }
 

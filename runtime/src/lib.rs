@@ -51,6 +51,7 @@ pub mod client;
 mod context;
 pub mod errors;
 mod interceptor;
+pub mod lifecycle;
 mod message;
 mod method_name;
 mod private;
@@ -64,7 +65,8 @@ pub use context::{Context, Side};
 pub use errors::IntoStatus;
 pub use errors::{ExceptionToStatus, Failure};
 pub use interceptor::{CallInterceptor, Chain, Next, Reply};
-pub use message::{MessageStream, Payload, PayloadExt, RequestExt, StreamEnd};
+pub use lifecycle::CallEnd;
+pub use message::{AnyMessage, MessageStream, Payload, PayloadExt, RequestExt, StreamEnd};
 pub use method_name::{InvalidMethodName, MethodName, parse_method_name};
 pub use tonic::{Code, Status};
 pub use tonic::{Request, Response};
@@ -79,8 +81,8 @@ pub mod prelude {
     //! the macros, the interceptor vocabulary, and tonic's own `Request`, `Response`,
     //! `Status` and `Code` (the same items as `tonic::...`, so importing both never clashes).
     pub use crate::{
-        CallInterceptor, Chain, Context, MessageStream, MethodName, Next, PayloadExt, Reply,
-        RequestExt, Side, StreamEnd, intercepted, interceptor,
+        AnyMessage, CallEnd, CallInterceptor, Chain, Context, MessageStream, MethodName, Next,
+        PayloadExt, Reply, RequestExt, Side, StreamEnd, intercepted, interceptor,
     };
     pub use tonic::{Code, Request, Response, Status};
 }

@@ -179,17 +179,39 @@ where
     );
     let state = CallState::default();
     let mut context = Context::new(Side::Client, &state);
-    let terminal =
-        link(move |request: Request<MessageStream<WireMessage>>| send(inner, target, request));
+    let state = &state;
+    let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
+        if state.is_tracked() {
+            crate::lifecycle::track_request(state, &mut request);
+        }
+        send(inner, target, request)
+    });
     let result = interceptors
         .intercept(Next::new(terminal), request, &mut context, &method_name)
         .await;
     let result = match (state.take(), result) {
         (None, result) => result,
-        (Some(outcome), Err(status)) => Err(outcome.apply_to_status(status)),
-        (Some(outcome), Ok(mut response)) => {
-            outcome.finish_stream(&mut response);
-            Ok(response)
+        (Some(mut outcome), result) => {
+            let tracker = outcome.tracker.take().map(|mut tracker| {
+                tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+                tracker
+            });
+            match result {
+                Err(status) => {
+                    let status = outcome.apply_to_status(status);
+                    if let Some(tracker) = tracker {
+                        tracker.fire(status.clone(), false);
+                    }
+                    Err(status)
+                }
+                Ok(mut response) => {
+                    if let Some(tracker) = tracker {
+                        response.get_mut().end_call_with(tracker);
+                    }
+                    outcome.finish_stream(&mut response);
+                    Ok(response)
+                }
+            }
         }
     };
     match result {

@@ -119,6 +119,11 @@ impl WireMessage {
         &self.encoded
     }
 
+    /// The length of the encoded bytes, unless the message was changed since they were made.
+    pub(crate) fn known_len(&self) -> Option<usize> {
+        (!self.changed).then_some(self.encoded.len())
+    }
+
     fn sync(&mut self) {
         if self.changed {
             if let Some(decoded) = &self.decoded {

@@ -6,6 +6,7 @@
 //! ([`message_mut::<MyRequest>()`](PayloadExt::message_mut)) that returns `None` for other
 //! types; after monomorphization the type check costs nothing.
 
+mod any;
 pub(crate) mod grpc_timeout;
 mod payload;
 pub(crate) mod replay;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Status;
 
+pub use any::AnyMessage;
 pub use payload::Payload;
 pub use stream::{MessageStream, StreamEnd};
 
@@ -138,6 +140,28 @@ pub trait PayloadExt: sealed::Sealed + Sized {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// Runs `f` on every message, whatever its type, in all four streaming modes: at once on
+    /// a unary message, on each message of a stream as it passes. For interceptors that need
+    /// no type list: counting messages, logging types and sizes.
+    ///
+    /// ```
+    /// use grpc_interceptor::prelude::*;
+    ///
+    /// #[interceptor]
+    /// fn log_sizes(method: Next<'_>, mut request: Request, context: &mut Context, name: &MethodName) -> Reply {
+    ///     let name = name.to_string();
+    ///     request.observe_messages(move |m| {
+    ///         println!("{name} <- {} ({:?} bytes)", m.type_name(), m.encoded_len());
+    ///     });
+    ///     method.call(request, context)
+    /// }
+    /// # let _ = log_sizes;
+    /// ```
+    #[doc(alias = "on_message")]
+    fn observe_messages(&mut self, f: impl FnMut(&dyn AnyMessage) + Send + 'static) {
+        self.payload_mut().observe(f);
     }
 
     /// Builds a request or response of this payload type from messages of type `T`: one

@@ -1,6 +1,9 @@
 //! [`Payload`]: what a request or response carries, a message or a [`MessageStream`] of them.
 
-use crate::{MessageStream, StreamEnd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{AnyMessage, MessageStream, StreamEnd};
 
 mod sealed {
     pub trait Sealed {}
@@ -25,6 +28,15 @@ pub trait Payload: sealed::Sealed + Send + 'static {
     /// Runs `f` once the payload has ended: at once for a message, after the last message
     /// for a stream (see [`MessageStream::on_end`]).
     fn on_end(&mut self, f: impl FnOnce(&mut StreamEnd) + Send + 'static);
+
+    /// Counts the messages that pass into `counter`: one now for a message, each as it
+    /// passes for a stream.
+    #[doc(hidden)]
+    fn count_messages(&mut self, counter: Arc<AtomicU64>);
+
+    /// Runs `f` on every message: at once for a message, each as it passes for a stream.
+    #[doc(hidden)]
+    fn observe(&mut self, f: impl FnMut(&dyn AnyMessage) + Send + 'static);
 }
 
 impl<M: prost::Message + Clone + 'static> Payload for M {
@@ -37,9 +49,17 @@ impl<M: prost::Message + Clone + 'static> Payload for M {
     fn on_end(&mut self, f: impl FnOnce(&mut StreamEnd) + Send + 'static) {
         f(&mut StreamEnd::default());
     }
+
+    fn count_messages(&mut self, counter: Arc<AtomicU64>) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn observe(&mut self, mut f: impl FnMut(&dyn AnyMessage) + Send + 'static) {
+        f(self);
+    }
 }
 
-impl<M: Clone + Send + 'static> Payload for MessageStream<M> {
+impl<M: AnyMessage + Clone> Payload for MessageStream<M> {
     const IS_STREAM: bool = true;
 
     fn replica(&mut self) -> Self {
@@ -48,5 +68,19 @@ impl<M: Clone + Send + 'static> Payload for MessageStream<M> {
 
     fn on_end(&mut self, f: impl FnOnce(&mut StreamEnd) + Send + 'static) {
         MessageStream::on_end(self, f);
+    }
+
+    fn count_messages(&mut self, counter: Arc<AtomicU64>) {
+        self.for_each_mut(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        });
+    }
+
+    fn observe(&mut self, mut f: impl FnMut(&dyn AnyMessage) + Send + 'static) {
+        self.for_each_mut(move |message| {
+            f(message);
+            Ok(())
+        });
     }
 }

@@ -10,6 +10,7 @@ use tokio_stream::Stream;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
+use crate::lifecycle::Tracker;
 use crate::message::replay::Replay;
 
 type Hook<M> = Box<dyn FnMut(&mut M) -> Result<(), Status> + Send>;
@@ -36,6 +37,9 @@ struct Extras<M> {
     hooks: Vec<Hook<M>>,
     end_hooks: Vec<EndHook>,
     trailers: MetadataMap,
+    /// The call's end hooks, when this is the call's response stream: told of its end, or
+    /// (when dropped first) that the call was abandoned.
+    call_end: Option<Tracker>,
 }
 
 impl<M> Default for Extras<M> {
@@ -44,6 +48,7 @@ impl<M> Default for Extras<M> {
             hooks: Vec::new(),
             end_hooks: Vec::new(),
             trailers: MetadataMap::new(),
+            call_end: None,
         }
     }
 }
@@ -187,6 +192,11 @@ impl<M: Send + 'static> MessageStream<M> {
         }
     }
 
+    /// Makes this the call's response stream: `tracker` is told how it ends.
+    pub(crate) fn end_call_with(&mut self, tracker: Tracker) {
+        self.extras().call_end = Some(tracker);
+    }
+
     /// Ends the stream: runs the end hooks and gives the final item, an error status, or
     /// an OK status that carries the trailers (tonic's convention for trailers after the
     /// last message), or nothing.
@@ -229,10 +239,9 @@ impl<M: Send + 'static> MessageStream<M> {
                 end.panic = Some(payload);
             }
         }
-        if let Some(payload) = end.panic.take() {
-            panic::resume_unwind(payload);
-        }
-        match end.status {
+        let call_end = self.extras.as_mut().and_then(|e| e.call_end.take());
+        let panic = end.panic.take();
+        let last = match end.status {
             Some(status) => {
                 let outcome = crate::context::Outcome {
                     trailers: end.trailers,
@@ -242,7 +251,15 @@ impl<M: Send + 'static> MessageStream<M> {
             }
             None if end.trailers.is_empty() => None,
             None => Some(Status::with_metadata(Code::Ok, "", end.trailers)),
+        };
+        if let Some(tracker) = call_end {
+            let status = last.clone().unwrap_or_else(|| Status::ok(""));
+            tracker.fire(status, panic.is_some());
         }
+        if let Some(payload) = panic {
+            panic::resume_unwind(payload);
+        }
+        last
     }
 }
 
@@ -350,6 +367,9 @@ impl<M: Send + 'static> MessageStream<M> {
                     .unwrap_or_default();
                 if let Some(status) = hooks.iter_mut().find_map(|hook| hook(&mut message).err()) {
                     return Poll::Ready(self.finish(Some(status), MetadataMap::new()).map(Err));
+                }
+                if let Some(tracker) = self.extras.as_mut().and_then(|e| e.call_end.as_mut()) {
+                    tracker.count_response();
                 }
                 Some(Ok(message))
             }

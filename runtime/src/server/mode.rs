@@ -2,10 +2,11 @@
 //! single message ([`Message`]), a client stream ([`RequestStream`]) and a server stream
 //! ([`ResponseStream`]).
 
-use tonic::Status;
+use tonic::{Code, Status};
 
 use super::response_stream::{InterceptedStream, ResultStream};
 use crate::context::{Outcome, merge};
+use crate::lifecycle::PendingEnd;
 use crate::{MessageStream, Response};
 
 /// How one side of a call (request or response) looks to tonic (`T`) and to interceptors
@@ -65,10 +66,25 @@ impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
         mut outcome: Outcome,
         trailers_layer: bool,
     ) -> Result<Response<M>, Status> {
+        let tracker = outcome.tracker.take();
         if let Some(status) = outcome.error_status() {
-            return Err(outcome.apply_to_status(status));
+            let status = outcome.apply_to_status(status);
+            if let Some(tracker) = tracker {
+                tracker.fire(status.clone(), false);
+            }
+            return Err(status);
         }
         merge(response.metadata_mut(), outcome.headers);
+        if let Some(mut tracker) = tracker {
+            tracker.count_response();
+            if trailers_layer {
+                // Told when the layer has written the body, or that it was not written.
+                response.extensions_mut().insert(PendingEnd::new(tracker));
+            } else {
+                let trailers = outcome.trailers.clone();
+                tracker.fire(Status::with_metadata(Code::Ok, "", trailers), false);
+            }
+        }
         if trailers_layer && !outcome.trailers.is_empty() {
             let trailers = outcome.trailers.into_headers();
             response
@@ -97,10 +113,13 @@ impl<M: prost::Message + Default + Clone + 'static> Kind<tonic::Streaming<M>> fo
     }
 
     fn finish(
-        response: Response<MessageStream<M>>,
-        _: Outcome,
+        mut response: Response<MessageStream<M>>,
+        mut outcome: Outcome,
         _: bool,
     ) -> Result<Response<MessageStream<M>>, Status> {
+        if let Some(tracker) = outcome.tracker.take() {
+            response.get_mut().end_call_with(tracker);
+        }
         Ok(response)
     }
 }
@@ -121,9 +140,12 @@ impl<S: ResultStream + Send> Kind<S> for ResponseStream {
 
     fn finish(
         mut response: Response<Self::Payload>,
-        outcome: Outcome,
+        mut outcome: Outcome,
         _: bool,
     ) -> Result<Response<Self::Payload>, Status> {
+        if let Some(tracker) = outcome.tracker.take() {
+            response.get_mut().end_call_with(tracker);
+        }
         outcome.finish_stream(&mut response);
         Ok(response)
     }

@@ -8,10 +8,14 @@ use std::pin::Pin;
 use std::sync::OnceLock;
 use std::task::{Context as TaskContext, Poll, ready};
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use tonic::Status;
 
 use super::mode::Inward;
 use crate::context::CallState;
+use crate::errors::exception_to_status::panic_status;
 use crate::interceptor::link;
 use crate::{CallInterceptor, Context, MethodName, Next, Request, Response, Side};
 
@@ -46,9 +50,14 @@ where
     let handler_context = Context::new(Side::Server, state);
     // A fn pointer: a bound on `PK` in `Handled`'s `Future` impl would hit rust#100013.
     let inward: fn(PT) -> PK::Payload = PK::inward;
-    let handler = link(move |request: Request<QK::Payload>| Handled {
-        future: handler(request.map(QK::outward), handler_context),
-        inward,
+    let handler = link(move |mut request: Request<QK::Payload>| {
+        if state.is_tracked() {
+            crate::lifecycle::track_request(state, &mut request);
+        }
+        Handled {
+            future: handler(request.map(QK::outward), handler_context),
+            inward,
+        }
     });
     let trailers_layer = request
         .extensions()
@@ -56,15 +65,31 @@ where
         .is_some();
     let request = request.map(QK::inward);
     let mut context = Context::new(Side::Server, state);
-    let result = interceptors
-        .intercept(Next::new(handler), request, &mut context, method_name)
-        .await;
+    let chain = interceptors.intercept(Next::new(handler), request, &mut context, method_name);
+    // A panic that no `ExceptionToStatus` answered for ends the call with UNKNOWN, as
+    // gRPC servers elsewhere answer one, not with a reset stream.
+    let (result, panicked) = match AssertUnwindSafe(chain).catch_unwind().await {
+        Ok(result) => (result, false),
+        Err(payload) => (Err(panic_status(&*payload)), true),
+    };
     let result = match state.take() {
         None => result,
-        Some(outcome) => match result {
-            Ok(response) => PK::finish(response, *outcome, trailers_layer),
-            Err(status) => Err(outcome.apply_to_status(status)),
-        },
+        Some(mut outcome) => {
+            if let Some(tracker) = &mut outcome.tracker {
+                tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+            }
+            match result {
+                Ok(response) => PK::finish(response, *outcome, trailers_layer),
+                Err(status) => {
+                    let tracker = outcome.tracker.take();
+                    let status = outcome.apply_to_status(status);
+                    if let Some(tracker) = tracker {
+                        tracker.fire(status.clone(), panicked);
+                    }
+                    Err(status)
+                }
+            }
+        }
     };
     result.map(|response| response.map(PK::outward))
 }

@@ -7,15 +7,21 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::Frame;
+use tonic::Status;
 use tonic::codegen::http;
 use tonic::codegen::http::HeaderMap;
+use tonic::metadata::MetadataMap;
 
-/// Marks a request as served behind [`TrailersLayer`].
+use crate::lifecycle::{PendingEnd, Tracker, status_of};
+
+/// Marks a request as served behind [`TrailersLayer`], with the time it arrived there (what
+/// a deadline counts from).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Supported;
+pub(crate) struct Supported(pub(crate) Instant);
 
 /// Trailers for the end of a response, handed from the interceptors to the layer.
 #[derive(Clone, Debug)]
@@ -68,7 +74,7 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        request.extensions_mut().insert(Supported);
+        request.extensions_mut().insert(Supported(Instant::now()));
         TrailersFuture {
             future: self.inner.call(request),
         }
@@ -93,19 +99,25 @@ where
         let response = ready!(self.project().future.poll(cx))?;
         let (mut parts, body) = response.into_parts();
         let extra = parts.extensions.remove::<Pending>().map(|p| p.0);
+        let end = parts
+            .extensions
+            .remove::<PendingEnd>()
+            .and_then(|p| p.take());
         Poll::Ready(Ok(http::Response::from_parts(
             parts,
-            TrailersBody { body, extra },
+            TrailersBody { body, extra, end },
         )))
     }
 }
 
 pin_project_lite::pin_project! {
-    /// A response body with extra trailers merged into its trailers frame.
+    /// A response body with extra trailers merged into its trailers frame; tells the
+    /// call's end hooks when the body has been written (or dropped before that).
     pub struct TrailersBody<B> {
         #[pin]
         body: B,
         extra: Option<HeaderMap>,
+        end: Option<Tracker>,
     }
 }
 
@@ -119,6 +131,28 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = self.project();
         let frame = ready!(this.body.poll_frame(cx));
+        let last = !matches!(&frame, Some(Ok(f)) if f.is_data());
+        if last && let Some(tracker) = this.end.take() {
+            match &frame {
+                Some(Ok(frame)) => {
+                    let mut status = frame
+                        .trailers_ref()
+                        .map_or_else(|| Status::ok(""), status_of);
+                    if let Some(extra) = this.extra.as_ref() {
+                        let mut metadata = status.metadata().clone().into_headers();
+                        metadata.extend(extra.clone());
+                        status = Status::with_metadata(
+                            status.code(),
+                            status.message(),
+                            MetadataMap::from_headers(metadata),
+                        );
+                    }
+                    tracker.fire(status, false);
+                }
+                Some(Err(_)) => tracker.fire(Status::unknown("the response body failed"), false),
+                None => tracker.fire(Status::ok(""), false),
+            }
+        }
         Poll::Ready(match (frame, this.extra.take()) {
             (Some(Ok(frame)), Some(extra)) => Some(Ok(match frame.into_trailers() {
                 Ok(mut trailers) => {
