@@ -25,6 +25,20 @@
 //! and response body is a [`Streaming`] of [`WireMessage`]s, decoded only when an
 //! interceptor asks for a message's type: [`Request::for_each_message`],
 //! [`Request::inspect_messages`] and their `Response` twins work on both sides.
+//!
+//! # On the wire
+//!
+//! A body whose messages no interceptor reads, wraps or hooks goes on as it came. Otherwise
+//! it is split into messages and framed again by tonic's own codec, so the app sees what a
+//! plain tonic client would:
+//!
+//! - A response that ends without a `grpc-status` (a body cut short, a reset with
+//!   `NO_ERROR`, trailers without it) ends with the status tonic infers (UNKNOWN for an
+//!   HTTP 200), and one that ends in the middle of a message with INTERNAL.
+//! - A response message longer than 4 MiB (tonic's default `max_decoding_message_size`)
+//!   ends the call with tonic's status for it before it is buffered.
+//! - Compressed messages cannot be read: an interceptor that reads them ends the call with
+//!   UNIMPLEMENTED.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -42,7 +56,7 @@ use tonic::{GrpcMethod, Status};
 
 use crate::chain::link;
 use crate::context::CallState;
-use crate::wire::{EncodeFrames, Frames, Role};
+use crate::wire::{RawBody, encode_request, encode_response, split};
 use crate::{
     CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming, WireMessage,
 };
@@ -170,6 +184,7 @@ where
         uri: parts.uri,
         version: parts.version,
     };
+    let body = RawBody::request(body, &parts.headers);
     let request = Request::from_tonic(tonic::Request::from_parts(
         MetadataMap::from_headers(parts.headers),
         parts.extensions,
@@ -191,32 +206,28 @@ where
         }
     };
     match result {
-        Ok(response) => {
-            let (metadata, body, extensions) = response.into_tonic().into_parts();
-            let mut http = http::Response::new(encode(body, Role::Response));
-            *http.headers_mut() = metadata.into_headers();
-            http.headers_mut()
-                .insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
-            *http.extensions_mut() = extensions;
-            http
-        }
+        Ok(response) => respond(response),
         Err(status) => status.into_http(),
     }
 }
 
-/// Splits an encoded body into messages, for a stream that something reads.
-fn split(
-    body: tonic::body::Body,
-) -> Pin<Box<dyn tokio_stream::Stream<Item = Result<WireMessage, Status>> + Send>> {
-    Box::pin(Frames::new(body))
-}
-
-/// The body to send on: the one that came, if nothing touched its messages.
-fn encode(mut stream: Streaming<WireMessage>, role: Role) -> tonic::body::Body {
-    match stream.take_raw() {
-        Some(body) => body,
-        None => tonic::body::Body::new(EncodeFrames::new(stream, role)),
-    }
+/// The HTTP response for the app: the response body as it came if nothing touched its
+/// messages (with its HTTP status), else its messages framed again.
+fn respond(response: Response<Streaming<WireMessage>>) -> http::Response<tonic::body::Body> {
+    let (metadata, mut stream, extensions) = response.into_tonic().into_parts();
+    let mut headers = metadata.into_headers();
+    let mut http = match stream.take_raw() {
+        Some(raw) => {
+            let mut http = http::Response::new(raw.body);
+            *http.status_mut() = raw.status.unwrap_or_default();
+            http
+        }
+        None => http::Response::new(encode_response(stream, &headers)),
+    };
+    headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
+    *http.headers_mut() = headers;
+    *http.extensions_mut() = extensions;
+    http
 }
 
 fn method_name(parts: &http::request::Parts) -> Result<Cow<'static, MethodName>, Status> {
@@ -270,23 +281,33 @@ where
     S::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
     <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
 {
+    // What tonic's generated client makes of the channel's errors.
     let transport = |err: S::Error| Status::from_error(err.into());
     std::future::poll_fn(|cx| inner.poll_ready(cx))
         .await
         .map_err(transport)?;
-    let (metadata, extensions, body) = request.into_tonic().into_parts();
-    let mut http = http::Request::new(encode(body, Role::Request));
+    let (metadata, extensions, mut body) = request.into_tonic().into_parts();
+    let headers = metadata.into_headers();
+    let body = match body.take_raw() {
+        Some(raw) => raw.body,
+        None => encode_request(body, &headers, None),
+    };
+    let mut http = http::Request::new(body);
     *http.method_mut() = target.method;
     *http.uri_mut() = target.uri;
     *http.version_mut() = target.version;
-    *http.headers_mut() = metadata.into_headers();
+    *http.headers_mut() = headers;
     *http.extensions_mut() = extensions;
     let (parts, body) = inner.call(http).await.map_err(transport)?.into_parts();
     let body = match Status::from_header_map(&parts.headers) {
         // A trailers-only response: the status came with the headers.
         Some(status) if status.code() != tonic::Code::Ok => return Err(status),
         Some(status) => Streaming::new(tokio_stream::once(Err(status))),
-        None => Streaming::from_raw(tonic::body::Body::new(body), split),
+        None => {
+            let body = tonic::body::Body::new(body);
+            let raw = RawBody::response(body, parts.status, &parts.headers, None);
+            Streaming::from_raw(raw, split)
+        }
     };
     Ok(Response::from_tonic(tonic::Response::from_parts(
         MetadataMap::from_headers(parts.headers),
