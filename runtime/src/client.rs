@@ -37,8 +37,11 @@
 //!   HTTP 200), and one that ends in the middle of a message with INTERNAL.
 //! - A response message longer than 4 MiB (tonic's default `max_decoding_message_size`)
 //!   ends the call with tonic's status for it before it is buffered.
-//! - Compressed messages cannot be read: an interceptor that reads them ends the call with
-//!   UNIMPLEMENTED.
+//! - Compressed messages (`grpc-encoding`, with the crate's `gzip`, `zstd` or `deflate`
+//!   feature) are decompressed for the interceptors and compressed again with the
+//!   encoding the call's headers name; an encoding the build cannot decompress ends the
+//!   call with UNIMPLEMENTED when an interceptor reads its messages. A body that goes on as
+//!   it came keeps its `grpc-encoding`, whatever an interceptor did to the metadata.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -212,12 +215,13 @@ where
 }
 
 /// The HTTP response for the app: the response body as it came if nothing touched its
-/// messages (with its HTTP status), else its messages framed again.
+/// messages (with its HTTP status and `grpc-encoding`), else its messages framed again.
 fn respond(response: Response<Streaming<WireMessage>>) -> http::Response<tonic::body::Body> {
     let (metadata, mut stream, extensions) = response.into_tonic().into_parts();
     let mut headers = metadata.into_headers();
     let mut http = match stream.take_raw() {
         Some(raw) => {
+            raw.restore_encoding(&mut headers);
             let mut http = http::Response::new(raw.body);
             *http.status_mut() = raw.status.unwrap_or_default();
             http
@@ -287,9 +291,12 @@ where
         .await
         .map_err(transport)?;
     let (metadata, extensions, mut body) = request.into_tonic().into_parts();
-    let headers = metadata.into_headers();
+    let mut headers = metadata.into_headers();
     let body = match body.take_raw() {
-        Some(raw) => raw.body,
+        Some(raw) => {
+            raw.restore_encoding(&mut headers);
+            raw.body
+        }
         None => encode_request(body, &headers, None),
     };
     let mut http = http::Request::new(body);

@@ -181,7 +181,7 @@ pub(crate) struct RawBody {
     pub(crate) body: tonic::body::Body,
     /// The HTTP status of a response; `None` for a request.
     pub(crate) status: Option<StatusCode>,
-    /// The `grpc-encoding` the messages came with.
+    /// The `grpc-encoding` the messages came with, which the body must go on with.
     pub(crate) encoding: Option<HeaderValue>,
     /// The largest message [`split`] reads; `None` for tonic's default, 4 MiB.
     max_message_size: Option<usize>,
@@ -213,6 +213,18 @@ impl RawBody {
             max_message_size,
         }
     }
+
+    /// Sets `grpc-encoding` in `headers` to the one the body came with, whatever an
+    /// interceptor did to it: the body's messages are compressed with that one.
+    pub(crate) fn restore_encoding(&self, headers: &mut HeaderMap) {
+        if headers.get(GRPC_ENCODING) == self.encoding.as_ref() {
+            return;
+        }
+        match &self.encoding {
+            Some(encoding) => headers.insert(GRPC_ENCODING, encoding.clone()),
+            None => headers.remove(GRPC_ENCODING),
+        };
+    }
 }
 
 /// The compression that a `grpc-encoding` header names, if this build supports it.
@@ -222,10 +234,24 @@ fn compression(encoding: Option<&HeaderValue>) -> Result<Option<CompressionEncod
     };
     match encoding.as_bytes() {
         b"identity" => Ok(None),
-        other => Err(Status::unimplemented(format!(
-            "an interceptor cannot read messages compressed with `{}`",
-            String::from_utf8_lossy(other)
-        ))),
+        #[cfg(feature = "gzip")]
+        b"gzip" => Ok(Some(CompressionEncoding::Gzip)),
+        #[cfg(feature = "zstd")]
+        b"zstd" => Ok(Some(CompressionEncoding::Zstd)),
+        #[cfg(feature = "deflate")]
+        b"deflate" => Ok(Some(CompressionEncoding::Deflate)),
+        other => {
+            let name = String::from_utf8_lossy(other);
+            let hint = match &*name {
+                "gzip" | "zstd" | "deflate" => {
+                    format!(": enable the `{name}` feature of grpc-interceptor")
+                }
+                _ => String::new(),
+            };
+            Err(Status::unimplemented(format!(
+                "an interceptor cannot read messages compressed with `{name}`{hint}"
+            )))
+        }
     }
 }
 
