@@ -35,8 +35,10 @@
 //! - A response that ends without a `grpc-status` (a body cut short, a reset with
 //!   `NO_ERROR`, trailers without it) ends with the status tonic infers (UNKNOWN for an
 //!   HTTP 200), and one that ends in the middle of a message with INTERNAL.
-//! - A response message longer than 4 MiB (tonic's default `max_decoding_message_size`)
-//!   ends the call with tonic's status for it before it is buffered.
+//! - A response message longer than [`Intercepted::max_decoding_message_size`] (4 MiB by
+//!   default) ends the call with tonic's status for it before it is buffered. A request
+//!   message longer than [`Intercepted::max_encoding_message_size`] (no limit by default)
+//!   ends it too.
 //! - Compressed messages (`grpc-encoding`, with the crate's `gzip`, `zstd` or `deflate`
 //!   feature) are decompressed for the interceptors and compressed again with the
 //!   encoding the call's headers name; an encoding the build cannot decompress ends the
@@ -72,13 +74,22 @@ pub fn intercept<S, I>(service: S, interceptors: I) -> Intercepted<S, I> {
     Intercepted {
         inner: service,
         interceptors: Arc::new(interceptors),
+        limits: Limits::default(),
     }
+}
+
+/// The message size limits of the wire path; `None` is tonic's default.
+#[derive(Clone, Copy, Debug, Default)]
+struct Limits {
+    decoding: Option<usize>,
+    encoding: Option<usize>,
 }
 
 /// A tower layer that puts interceptors in front of a service: [`intercept`] as a layer.
 #[derive(Debug)]
 pub struct InterceptorLayer<I> {
     interceptors: Arc<I>,
+    limits: Limits,
 }
 
 impl<I> InterceptorLayer<I> {
@@ -86,7 +97,24 @@ impl<I> InterceptorLayer<I> {
     pub fn new(interceptors: I) -> Self {
         Self {
             interceptors: Arc::new(interceptors),
+            limits: Limits::default(),
         }
+    }
+
+    /// Limits the size of a response message that the interceptors read; see
+    /// [`Intercepted::max_decoding_message_size`].
+    #[must_use]
+    pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+        self.limits.decoding = Some(limit);
+        self
+    }
+
+    /// Limits the size of a request message sent after the interceptors read it; see
+    /// [`Intercepted::max_encoding_message_size`].
+    #[must_use]
+    pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+        self.limits.encoding = Some(limit);
+        self
     }
 }
 
@@ -94,6 +122,7 @@ impl<I> Clone for InterceptorLayer<I> {
     fn clone(&self) -> Self {
         Self {
             interceptors: Arc::clone(&self.interceptors),
+            limits: self.limits,
         }
     }
 }
@@ -105,6 +134,7 @@ impl<S, I> tower_layer::Layer<S> for InterceptorLayer<I> {
         Intercepted {
             inner,
             interceptors: Arc::clone(&self.interceptors),
+            limits: self.limits,
         }
     }
 }
@@ -114,6 +144,7 @@ impl<S, I> tower_layer::Layer<S> for InterceptorLayer<I> {
 pub struct Intercepted<S, I> {
     inner: S,
     interceptors: Arc<I>,
+    limits: Limits,
 }
 
 impl<S: Clone, I> Clone for Intercepted<S, I> {
@@ -121,6 +152,7 @@ impl<S: Clone, I> Clone for Intercepted<S, I> {
         Self {
             inner: self.inner.clone(),
             interceptors: Arc::clone(&self.interceptors),
+            limits: self.limits,
         }
     }
 }
@@ -129,6 +161,48 @@ impl<S, I> Intercepted<S, I> {
     /// The service behind the interceptors.
     pub fn get_ref(&self) -> &S {
         &self.inner
+    }
+
+    /// Limits the size of a response message that the interceptors read: tonic's
+    /// `max_decoding_message_size`, 4 MiB by default. A longer message ends the call with
+    /// tonic's status for it (OUT_OF_RANGE in tonic 0.14) as soon as its length prefix
+    /// arrives, before any of it is buffered; so does a compressed message that would
+    /// decompress to more (RESOURCE_EXHAUSTED).
+    ///
+    /// A response whose messages no interceptor reads goes on to the generated client
+    /// untouched, and the client's own `max_decoding_message_size` applies to it: give
+    /// both the same limit.
+    ///
+    /// ```
+    /// # #[cfg(feature = "testing")] {
+    /// use grpc_interceptor::client::intercept;
+    /// use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
+    ///
+    /// # async fn run(channel: tonic::transport::Channel) {
+    /// const LIMIT: usize = 16 * 1024 * 1024;
+    /// let channel = intercept(channel, ()).max_decoding_message_size(LIMIT);
+    /// let client = DummyServiceClient::new(channel).max_decoding_message_size(LIMIT);
+    /// # let _ = client;
+    /// # }
+    /// # let _ = run;
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+        self.limits.decoding = Some(limit);
+        self
+    }
+
+    /// Limits the size of a request message that is sent after the interceptors read it:
+    /// tonic's `max_encoding_message_size`, no limit by default. A longer message ends the
+    /// call: the request is reset.
+    ///
+    /// A request whose messages no interceptor reads goes on as the generated client
+    /// encoded it, within the client's own `max_encoding_message_size`.
+    #[must_use]
+    pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+        self.limits.encoding = Some(limit);
+        self
     }
 }
 
@@ -153,7 +227,8 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let interceptors = Arc::clone(&self.interceptors);
-        Box::pin(async move { Ok(call(&*interceptors, inner, request).await) })
+        let limits = self.limits;
+        Box::pin(async move { Ok(call(&*interceptors, inner, limits, request).await) })
     }
 }
 
@@ -168,6 +243,7 @@ struct Target {
 async fn call<S, I>(
     interceptors: &I,
     inner: S,
+    limits: Limits,
     request: http::Request<tonic::body::Body>,
 ) -> http::Response<tonic::body::Body>
 where
@@ -196,7 +272,7 @@ where
     let state = CallState::default();
     let mut context = Context::new(Side::Client, &state);
     let terminal =
-        link(move |request: Request<Streaming<WireMessage>>| send(inner, target, request));
+        link(move |request: Request<Streaming<WireMessage>>| send(inner, target, limits, request));
     let result = interceptors
         .intercept(Next::new(terminal), request, &mut context, &method_name)
         .await;
@@ -277,6 +353,7 @@ fn interned(service: &str, method: &str) -> &'static MethodName {
 async fn send<S>(
     mut inner: S,
     target: Target,
+    limits: Limits,
     request: Request<Streaming<WireMessage>>,
 ) -> Result<Response<Streaming<WireMessage>>, Status>
 where
@@ -297,7 +374,7 @@ where
             raw.restore_encoding(&mut headers);
             raw.body
         }
-        None => encode_request(body, &headers, None),
+        None => encode_request(body, &headers, limits.encoding),
     };
     let mut http = http::Request::new(body);
     *http.method_mut() = target.method;
@@ -312,7 +389,7 @@ where
         Some(status) => Streaming::new(tokio_stream::once(Err(status))),
         None => {
             let body = tonic::body::Body::new(body);
-            let raw = RawBody::response(body, parts.status, &parts.headers, None);
+            let raw = RawBody::response(body, parts.status, &parts.headers, limits.decoding);
             Streaming::from_raw(raw, split)
         }
     };

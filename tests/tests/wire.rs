@@ -3,15 +3,15 @@
 //! behind `client::intercept` sees what a plain tonic client sees. Also:
 //!
 //! - requests that the app cancels;
-//! - tonic's default limit of the size of a message.
+//! - the message size limits.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use grpc_interceptor::client::intercept;
-use grpc_interceptor::testing::{DummyRequest, DummyResponse};
+use grpc_interceptor::client::{InterceptorLayer, intercept};
+use grpc_interceptor::testing::{DummyRequest, DummyResponse, SpecialCases, dummy_client};
 use grpc_interceptor::{
     CallInterceptor, Chain, Code, Context, ExceptionToStatus, MethodName, Next, Reply, Request,
     Response, Status, interceptor,
@@ -511,6 +511,44 @@ async fn an_interceptor_that_reads_ahead_still_sees_the_truncation() {
     assert_eq!(
         within(server_stream(&mut client, "x")).await,
         Err((Code::Unknown, MISSING_STATUS.into()))
+    );
+}
+
+#[tokio::test]
+async fn max_decoding_message_size_limits_the_messages_interceptors_read() {
+    let dummy = dummy_client(SpecialCases::new(), ())
+        .await
+        .expect("a server");
+    let long = "x".repeat(100);
+    let limit = 16;
+    let plain = unary(
+        &mut Client::new(dummy.channel()).max_decoding_message_size(limit),
+        &long,
+    )
+    .await;
+    assert_eq!(
+        plain,
+        Err((
+            Code::OutOfRange,
+            "Error, decoded message length too large: found 102 bytes, the limit is: 16 bytes"
+                .into()
+        ))
+    );
+    let ends = RecordEnd::default();
+    let intercepted = intercept(dummy.channel(), (ends.clone(),)).max_decoding_message_size(limit);
+    assert_eq!(unary(&mut Client::new(intercepted), &long).await, plain);
+    let layer = InterceptorLayer::new((ends.clone(),)).max_decoding_message_size(limit);
+    let layered = tower_layer::Layer::layer(&layer, dummy.channel());
+    assert_eq!(unary(&mut Client::new(layered), &long).await, plain);
+    // A message within the limit goes on.
+    let intercepted = intercept(dummy.channel(), (ends.clone(),)).max_decoding_message_size(limit);
+    assert_eq!(
+        unary(&mut Client::new(intercepted), "short").await,
+        Ok("short".into())
+    );
+    assert_eq!(
+        ends.ends(),
+        [Some(Code::OutOfRange), Some(Code::OutOfRange), None]
     );
 }
 
