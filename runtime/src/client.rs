@@ -44,6 +44,8 @@
 //!   encoding the call's headers name; an encoding the build cannot decompress ends the
 //!   call with UNIMPLEMENTED when an interceptor reads its messages. A body that goes on as
 //!   it came keeps its `grpc-encoding`, whatever an interceptor did to the metadata.
+//! - An error in the request stream while it is being sent (a hook's error, a message over
+//!   the limit) resets the HTTP/2 stream with CANCEL, and the caller sees that status.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -61,7 +63,7 @@ use tonic::{GrpcMethod, Status};
 
 use crate::chain::link;
 use crate::context::CallState;
-use crate::wire::{RawBody, encode_request, encode_response, split};
+use crate::wire::{Abort, RawBody, encode_request, encode_response, received, split};
 use crate::{
     CallInterceptor, Context, MethodName, Next, Request, Response, Side, Streaming, WireMessage,
 };
@@ -195,7 +197,8 @@ impl<S, I> Intercepted<S, I> {
 
     /// Limits the size of a request message that is sent after the interceptors read it:
     /// tonic's `max_encoding_message_size`, no limit by default. A longer message ends the
-    /// call: the request is reset.
+    /// call with tonic's status for it (OUT_OF_RANGE in tonic 0.14), and the request is
+    /// reset.
     ///
     /// A request whose messages no interceptor reads goes on as the generated client
     /// encoded it, within the client's own `max_encoding_message_size`.
@@ -369,12 +372,16 @@ where
         .map_err(transport)?;
     let (metadata, extensions, mut body) = request.into_tonic().into_parts();
     let mut headers = metadata.into_headers();
-    let body = match body.take_raw() {
+    let (body, abort) = match body.take_raw() {
         Some(raw) => {
             raw.restore_encoding(&mut headers);
-            raw.body
+            (raw.body, None)
         }
-        None => encode_request(body, &headers, limits.encoding),
+        None => {
+            let abort = Abort::default();
+            let encoded = encode_request(body, &headers, limits.encoding, abort.clone());
+            (encoded, Some(abort))
+        }
     };
     let mut http = http::Request::new(body);
     *http.method_mut() = target.method;
@@ -382,13 +389,21 @@ where
     *http.version_mut() = target.version;
     *http.headers_mut() = headers;
     *http.extensions_mut() = extensions;
-    let (parts, body) = inner.call(http).await.map_err(transport)?.into_parts();
+    // A failure of the request stream ends the call with its status, whatever the reset
+    // it caused did to the response.
+    let aborted = |abort: &Option<Abort>| abort.as_ref().and_then(Abort::take);
+    let (parts, body) = match inner.call(http).await {
+        Ok(response) => response.into_parts(),
+        Err(err) => return Err(aborted(&abort).unwrap_or_else(|| transport(err))),
+    };
     let body = match Status::from_header_map(&parts.headers) {
         // A trailers-only response: the status came with the headers.
-        Some(status) if status.code() != tonic::Code::Ok => return Err(status),
+        Some(status) if status.code() != tonic::Code::Ok => {
+            return Err(aborted(&abort).unwrap_or(status));
+        }
         Some(status) => Streaming::new(tokio_stream::once(Err(status))),
         None => {
-            let body = tonic::body::Body::new(body);
+            let body = received(body, abort);
             let raw = RawBody::response(body, parts.status, &parts.headers, limits.decoding);
             Streaming::from_raw(raw, split)
         }

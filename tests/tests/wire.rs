@@ -3,7 +3,8 @@
 //! behind `client::intercept` sees what a plain tonic client sees. Also:
 //!
 //! - requests that the app cancels;
-//! - the message size limits.
+//! - the message size limits;
+//! - a request stream that fails while it is sent.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,18 +12,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use grpc_interceptor::client::{InterceptorLayer, intercept};
-use grpc_interceptor::testing::{DummyRequest, DummyResponse, SpecialCases, dummy_client};
+use grpc_interceptor::testing::{
+    DummyRequest, DummyResponse, SpecialCases, dummy_client, dummy_client_with,
+};
 use grpc_interceptor::{
     CallInterceptor, Chain, Code, Context, ExceptionToStatus, MethodName, Next, Reply, Request,
     Response, Status, interceptor,
 };
 use grpc_interceptor_tests::{
-    Client, Log, Outcome, Streamed, client_stream, entries, log, pass_through, req, server_stream,
-    unary,
+    Client, Counting, Log, Outcome, Streamed, bidi, client_stream, entries, log, pass_through, req,
+    server_stream, unary, uppercase,
 };
 use prost::Message;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tonic::codegen::Bytes;
+use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
 
 /// Fails the test instead of hanging when a call never ends.
@@ -552,6 +557,77 @@ async fn max_decoding_message_size_limits_the_messages_interceptors_read() {
     );
 }
 
+#[tokio::test]
+async fn max_encoding_message_size_ends_the_call_before_an_oversized_request_is_sent() {
+    let server = Counting::default();
+    let dummy = dummy_client(SpecialCases::new(), (server.clone(),))
+        .await
+        .expect("a server");
+    let long = "x".repeat(100);
+    let limit = 16;
+    let too_long = format!(
+        "Error, encoded message length too large: found {} bytes, the limit is: {limit} bytes",
+        req(&long).encoded_len()
+    );
+    let client = || {
+        // `uppercase` reads the request messages: they are encoded again, within the limit.
+        Client::new(intercept(dummy.channel(), (uppercase,)).max_encoding_message_size(limit))
+    };
+    assert_eq!(
+        within(unary(&mut client(), &long)).await,
+        Err((Code::OutOfRange, too_long.clone()))
+    );
+    assert_eq!(
+        within(client_stream(&mut client(), &["a", &long])).await,
+        Err((Code::OutOfRange, too_long.clone()))
+    );
+    // The reset may come before or after the response head: either way, that status.
+    let outcome = within(bidi(&mut client(), &[&long])).await;
+    assert_eq!(end_status(&outcome), Some((Code::OutOfRange, too_long)));
+    // The server never handled an oversized message: the unary call never reached it.
+    assert_eq!(
+        unary(&mut client(), "short").await,
+        Ok("SHORT".into()),
+        "a message within the limit goes on"
+    );
+    let calls = server.counts().0;
+    assert_eq!(calls.get("/DummyService/Execute"), Some(&1), "{calls:?}");
+}
+
+/// The error status a call ended with, whether before or after its response head.
+fn end_status(outcome: &Outcome<Streamed>) -> Option<(Code, String)> {
+    match outcome {
+        Ok((_, end)) => end.clone(),
+        Err(status) => Some(status.clone()),
+    }
+}
+
+/// Fails the request stream at the message "stop".
+#[interceptor]
+fn refuse_stop(
+    method: Next<'_>,
+    mut request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> Reply {
+    let refused = request.inspect_messages(|r: &DummyRequest| {
+        if r.input != "stop" {
+            return Ok(());
+        }
+        let mut metadata = MetadataMap::new();
+        metadata.insert("x-refused", "stop".parse().expect("ascii"));
+        Err(Status::with_metadata(
+            Code::FailedPrecondition,
+            "refused `stop`",
+            metadata,
+        ))
+    });
+    if let Err(status) = refused {
+        return Reply::error(status);
+    }
+    method.call(request, context)
+}
+
 /// Waits for the peer to have seen `n` requests end, and gives how they ended.
 async fn requests_seen(peer: &peer::Peer, n: usize) -> Vec<RequestEnd> {
     within(async {
@@ -564,6 +640,47 @@ async fn requests_seen(peer: &peer::Peer, n: usize) -> Vec<RequestEnd> {
         }
     })
     .await
+}
+
+#[tokio::test]
+async fn a_request_hook_error_while_the_client_sends_ends_the_call_with_that_status() {
+    let peer = peer::serve(Ending::Ok).await;
+    let mut client = Client::new(intercept(channel(peer.addr).await, (refuse_stop,)));
+    // The app's stream never ends: the call ends only because the hook failed.
+    let requests =
+        tokio_stream::iter(["a", "b", "stop", "c"].map(req)).chain(tokio_stream::pending());
+    let status = within(client.execute_client_stream(requests))
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        (status.code(), status.message()),
+        (Code::FailedPrecondition, "refused `stop`")
+    );
+    assert_eq!(
+        status.metadata().get("x-refused").map(|v| v.to_str().ok()),
+        Some(Some("stop"))
+    );
+    // The peer saw the request reset with CANCEL, not a complete request to answer.
+    assert_eq!(
+        requests_seen(&peer, 1).await,
+        [RequestEnd::Reset(Some(h2::Reason::CANCEL))]
+    );
+}
+
+#[tokio::test]
+async fn a_request_hook_error_in_a_bidi_call_ends_the_call_with_that_status() {
+    let mut client = dummy_client_with(SpecialCases::new(), (), (refuse_stop,))
+        .await
+        .expect("a server");
+    let outcome = within(bidi(&mut client, &["a", "stop", "c"])).await;
+    assert_eq!(
+        end_status(&outcome),
+        Some((Code::FailedPrecondition, "refused `stop`".into())),
+        "{outcome:?}"
+    );
+    // "a" may have been answered before the reset; nothing after it was.
+    let answered = outcome.map(|(outputs, _)| outputs).unwrap_or_default();
+    assert!(answered.is_empty() || answered == ["a"], "{answered:?}");
 }
 
 /// Reads every request message, so that the request is encoded again.
@@ -627,9 +744,13 @@ async fn an_app_that_cancels_a_request_stream_interceptors_read_resets_the_reque
         handle: None,
     });
     request.get_mut().handle = Some(request.cancellation_handle());
-    let outcome = within(client.execute_client_stream(request)).await;
-    assert!(outcome.is_err(), "{outcome:?}");
+    let status = within(client.execute_client_stream(request))
+        .await
+        .expect_err("cancelled");
+    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
     // Not a complete request of "a" and "b" for the peer to answer.
-    let seen = requests_seen(&peer, 1).await;
-    assert!(matches!(seen[..], [RequestEnd::Reset(Some(_))]), "{seen:?}");
+    assert_eq!(
+        requests_seen(&peer, 1).await,
+        [RequestEnd::Reset(Some(h2::Reason::CANCEL))]
+    );
 }
