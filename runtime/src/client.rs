@@ -46,6 +46,8 @@
 //!   it came keeps its `grpc-encoding`, whatever an interceptor did to the metadata.
 //! - An error in the request stream while it is being sent (a hook's error, a message over
 //!   the limit) resets the HTTP/2 stream with CANCEL, and the caller sees that status.
+//! - A transport error (the channel could not send the call) reaches the app as the
+//!   channel's error, as tonic reports it.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -142,6 +144,12 @@ impl<S, I> tower_layer::Layer<S> for InterceptorLayer<I> {
 }
 
 /// A service (usually a `Channel`) with interceptors in front of it.
+///
+/// A call that ends with an error status before its response goes to the app as a
+/// trailers-only response, as a server's would, unless the status stands for an error
+/// (it has a [`source`](std::error::Error::source): the channel's error, usually). Then the
+/// service fails with that `Status`, boxed, and tonic's generated client gives the app that
+/// very status, as it would have without the interceptors.
 #[derive(Debug)]
 pub struct Intercepted<S, I> {
     inner: S,
@@ -218,11 +226,11 @@ where
     I: CallInterceptor + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
@@ -231,7 +239,7 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         let interceptors = Arc::clone(&self.interceptors);
         let limits = self.limits;
-        Box::pin(async move { Ok(call(&*interceptors, inner, limits, request).await) })
+        Box::pin(async move { call(&*interceptors, inner, limits, request).await })
     }
 }
 
@@ -248,7 +256,7 @@ async fn call<S, I>(
     inner: S,
     limits: Limits,
     request: http::Request<tonic::body::Body>,
-) -> http::Response<tonic::body::Body>
+) -> Result<http::Response<tonic::body::Body>, BoxError>
 where
     S: GrpcService<tonic::body::Body> + Clone + Send + Sync + 'static,
     S::Future: Send,
@@ -259,7 +267,7 @@ where
     let (parts, body) = request.into_parts();
     let method_name = match method_name(&parts) {
         Ok(name) => name,
-        Err(status) => return status.into_http(),
+        Err(status) => return Ok(status.into_http()),
     };
     let target = Target {
         method: parts.method,
@@ -288,8 +296,14 @@ where
         }
     };
     match result {
-        Ok(response) => respond(response),
-        Err(status) => status.into_http(),
+        Ok(response) => Ok(respond(response)),
+        // A status that stands for an error (the channel's, usually) goes to the generated
+        // client as the service's error: it reports that very status, as it would have
+        // without the interceptors.
+        Err(status) if std::error::Error::source(&status).is_some() => Err(Box::new(status)),
+        // A status the server or an interceptor answered with goes as a trailers-only
+        // response.
+        Err(status) => Ok(status.into_http()),
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! - requests that the app cancels;
 //! - the message size limits;
-//! - a request stream that fails while it is sent.
+//! - a request stream that fails while it is sent;
+//! - transport errors.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -599,6 +600,33 @@ fn end_status(outcome: &Outcome<Streamed>) -> Option<(Code, String)> {
     match outcome {
         Ok((_, end)) => end.clone(),
         Err(status) => Some(status.clone()),
+    }
+}
+
+#[tokio::test]
+async fn a_transport_error_reaches_the_app_as_tonic_reports_it() {
+    // A port nobody listens on.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a port");
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("a valid URI")
+        .connect_lazy();
+    let plain = within(Client::new(channel.clone()).execute(req("x")))
+        .await
+        .expect_err("nobody listens");
+    let source = |status: &Status| std::error::Error::source(status).map(ToString::to_string);
+    assert!(source(&plain).is_some(), "{plain:?}");
+    let ends = RecordEnd::default();
+    let outcomes = with_each_client!(channel, ends, |client| within(client.execute(req("x")))
+        .await
+        .expect_err("nobody listens"));
+    for (client, status) in outcomes {
+        assert_eq!(
+            (status.code(), status.message(), source(&status)),
+            (plain.code(), plain.message(), source(&plain)),
+            "{client}"
+        );
     }
 }
 
