@@ -48,6 +48,8 @@
 //!   the limit) resets the HTTP/2 stream with CANCEL, and the caller sees that status.
 //! - A transport error (the channel could not send the call) reaches the app as the
 //!   channel's error, as tonic reports it.
+//! - `te: trailers` and `content-type: application/grpc` go with every request, even when
+//!   an interceptor replaced the whole metadata map.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -397,6 +399,7 @@ where
             (encoded, Some(abort))
         }
     };
+    restore_reserved(&mut headers);
     let mut http = http::Request::new(body);
     *http.method_mut() = target.method;
     *http.uri_mut() = target.uri;
@@ -427,4 +430,18 @@ where
         body,
         parts.extensions,
     )))
+}
+
+/// Puts back the headers that make a request gRPC, should an interceptor have removed
+/// them from the metadata (by replacing the whole map, say): a server may refuse the call
+/// without them.
+fn restore_reserved(headers: &mut http::HeaderMap) {
+    const TRAILERS: http::HeaderValue = http::HeaderValue::from_static("trailers");
+    if headers.get(http::header::TE) != Some(&TRAILERS) {
+        headers.insert(http::header::TE, TRAILERS);
+    }
+    let grpc = |value: &http::HeaderValue| value.as_bytes().starts_with(b"application/grpc");
+    if !headers.get(http::header::CONTENT_TYPE).is_some_and(grpc) {
+        headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
+    }
 }

@@ -5,7 +5,8 @@
 //! - requests that the app cancels;
 //! - the message size limits;
 //! - a request stream that fails while it is sent;
-//! - transport errors.
+//! - transport errors;
+//! - the transport headers of a request whose metadata an interceptor replaced.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -781,4 +782,67 @@ async fn an_app_that_cancels_a_request_stream_interceptors_read_resets_the_reque
         requests_seen(&peer, 1).await,
         [RequestEnd::Reset(Some(h2::Reason::CANCEL))]
     );
+}
+
+/// Replaces the whole request metadata map with one that holds only `x-only: this`.
+#[interceptor]
+fn replace_metadata(
+    method: Next<'_>,
+    mut request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> Reply {
+    let mut metadata = MetadataMap::new();
+    metadata.insert("x-only", "this".parse().expect("ascii"));
+    *request.metadata_mut() = metadata;
+    method.call(request, context)
+}
+
+/// The server's special case "metadata": answers with the request's headers.
+fn metadata_cases() -> SpecialCases {
+    SpecialCases::new().on("metadata", |_, ctx| {
+        let headers = ctx.metadata().clone().into_headers();
+        let pairs: Vec<String> = headers
+            .iter()
+            .map(|(k, v)| format!("{k}:{}", v.to_str().unwrap_or("?")))
+            .collect();
+        Ok(pairs.join(","))
+    })
+}
+
+/// Checks, in every mode, that the server saw the gRPC headers and the metadata the
+/// interceptors left.
+async fn assert_grpc_headers_arrive<I: CallInterceptor + 'static>(interceptors: I) {
+    let mut client = dummy_client_with(metadata_cases(), (), interceptors)
+        .await
+        .expect("a server");
+    let input = "metadata";
+    let seen = [
+        unary(&mut client, input).await,
+        client_stream(&mut client, &[input]).await,
+        server_stream(&mut client, input)
+            .await
+            .map(|(outputs, _)| outputs.concat()),
+        bidi(&mut client, &[input])
+            .await
+            .map(|(outputs, _)| outputs.concat()),
+    ];
+    for seen in seen {
+        let seen = seen.expect("the call succeeds");
+        for header in [
+            "content-type:application/grpc",
+            "te:trailers",
+            "x-only:this",
+        ] {
+            assert!(seen.split(',').any(|h| h == header), "{header} in {seen}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_request_whose_metadata_was_replaced_still_carries_the_grpc_headers() {
+    // The body goes on as it came...
+    assert_grpc_headers_arrive((replace_metadata,)).await;
+    // ...or encoded again.
+    assert_grpc_headers_arrive((replace_metadata, read_requests)).await;
 }
