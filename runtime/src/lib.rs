@@ -81,8 +81,8 @@ pub mod prelude {
     //! the macros, the interceptor vocabulary, and tonic's own `Request`, `Response`,
     //! `Status` and `Code` (the same items as `tonic::...`, so importing both never clashes).
     pub use crate::{
-        AnyMessage, CallEnd, CallInterceptor, Chain, Context, MessageStream, MethodName, Next,
-        PayloadExt, Reply, RequestExt, Side, StreamEnd, intercepted, interceptor,
+        CallEnd, CallInterceptor, Chain, Context, MessageStream, MethodName, Next, PayloadExt,
+        Reply, RequestExt, Side, StreamEnd, intercepted, interceptor,
     };
     pub use tonic::{Code, Request, Response, Status};
 }

@@ -471,16 +471,16 @@ async fn a_response_stream_the_application_drops_ends_the_client_call_cancelled(
         .into_inner();
     assert_eq!(stream.next().await.unwrap().unwrap().output, "a");
     drop(stream);
+    let seen = client.wait(Side::Client, 1).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(
-        client.wait(Side::Client, 1).await,
-        vec![seen(
-            Side::Client,
-            "ExecuteServerStream",
-            Code::Cancelled,
-            1,
-            1
-        )]
+        (seen[0].code, seen[0].requests, seen[0].by_peer),
+        (Code::Cancelled, 1, false),
+        "{seen:?}"
     );
+    // How many of the six messages the channel had decoded before the application gave up
+    // depends on how the server's frames arrived; at least the one the application read.
+    assert!((1..=6).contains(&seen[0].responses), "{seen:?}");
 }
 
 #[tokio::test]
@@ -496,8 +496,11 @@ async fn an_inner_interceptor_hands_a_value_to_the_outer_end_hook() {
 }
 
 /// Logs the type and size of every message, with no type list.
+/// Direction (`>` request, `<` response), type name and encoded size of each message.
+type SizeLog = Arc<Mutex<Vec<(char, String, Option<usize>)>>>;
+
 #[derive(Clone, Default)]
-struct Sizes(Arc<Mutex<Vec<(char, String, Option<usize>)>>>);
+struct Sizes(SizeLog);
 
 impl CallInterceptor for Sizes {
     async fn intercept<'call, N: Chain>(
@@ -515,7 +518,7 @@ impl CallInterceptor for Sizes {
                 .next()
                 .unwrap_or_default()
                 .to_owned();
-            log.lock().unwrap().push(('>', name, m.encoded_len()));
+            log.lock().unwrap().push(('>', name, m.encoded_size()));
         });
         let mut response = method.call(request, context).await?;
         let log = Arc::clone(&self.0);
@@ -526,7 +529,7 @@ impl CallInterceptor for Sizes {
                 .next()
                 .unwrap_or_default()
                 .to_owned();
-            log.lock().unwrap().push(('<', name, m.encoded_len()));
+            log.lock().unwrap().push(('<', name, m.encoded_size()));
         });
         Ok(response)
     }

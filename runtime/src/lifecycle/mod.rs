@@ -22,6 +22,7 @@
 //! most 20 ms) of the deadline counts as past it. Message counts are the messages that passed the interceptors in each direction
 //! (a request stream: the messages the handler read).
 
+mod body;
 mod tracker;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use tonic::codegen::http;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
+pub(crate) use body::EndBody;
 pub(crate) use tracker::{PendingEnd, Tracker, status_of};
 
 use crate::Side;

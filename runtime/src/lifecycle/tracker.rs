@@ -23,7 +23,7 @@ pub(crate) struct Tracker {
     deadline: Option<Instant>,
     timeout: Duration,
     requests: Arc<AtomicU64>,
-    responses: u64,
+    responses: Arc<AtomicU64>,
     extensions: http::Extensions,
     fired: bool,
 }
@@ -37,7 +37,7 @@ impl Tracker {
             deadline: None,
             timeout: Duration::ZERO,
             requests: Arc::default(),
-            responses: 0,
+            responses: Arc::default(),
             extensions: http::Extensions::new(),
             fired: false,
         }
@@ -60,8 +60,13 @@ impl Tracker {
         Arc::clone(&self.requests)
     }
 
+    /// The counter of response messages, for a response stream's hook.
+    pub(crate) fn response_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.responses)
+    }
+
     pub(crate) fn count_response(&mut self) {
-        self.responses += 1;
+        self.responses.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn set_extensions(&mut self, extensions: http::Extensions) {
@@ -81,7 +86,7 @@ impl Tracker {
             status,
             side: self.side,
             request_messages: self.requests.load(Ordering::Relaxed),
-            response_messages: self.responses,
+            response_messages: self.responses.load(Ordering::Relaxed),
             elapsed: self.started.elapsed(),
             by_peer,
             panicked,

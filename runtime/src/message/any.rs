@@ -16,7 +16,7 @@ use crate::WireMessage;
 /// let hello = Hello { name: "ferris".into() };
 /// let any: &dyn AnyMessage = &hello;
 /// assert!(any.type_name().ends_with("Hello"));
-/// assert_eq!(any.encoded_len(), Some(8));
+/// assert_eq!(any.encoded_size(), Some(8));
 /// assert_eq!(any.downcast_ref::<Hello>().unwrap().name, "ferris");
 /// ```
 pub trait AnyMessage: Any + Send {
@@ -25,7 +25,7 @@ pub trait AnyMessage: Any + Send {
     fn type_name(&self) -> &'static str;
 
     /// The length of the encoded message (uncompressed), where known without encoding it.
-    fn encoded_len(&self) -> Option<usize>;
+    fn encoded_size(&self) -> Option<usize>;
 }
 
 impl dyn AnyMessage {
@@ -40,7 +40,7 @@ impl<M: prost::Message + 'static> AnyMessage for M {
         std::any::type_name::<M>()
     }
 
-    fn encoded_len(&self) -> Option<usize> {
+    fn encoded_size(&self) -> Option<usize> {
         Some(prost::Message::encoded_len(self))
     }
 }
@@ -50,7 +50,7 @@ impl AnyMessage for WireMessage {
         std::any::type_name::<WireMessage>()
     }
 
-    fn encoded_len(&self) -> Option<usize> {
+    fn encoded_size(&self) -> Option<usize> {
         self.known_len()
     }
 }

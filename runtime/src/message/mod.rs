@@ -153,7 +153,7 @@ pub trait PayloadExt: sealed::Sealed + Sized {
     /// fn log_sizes(method: Next<'_>, mut request: Request, context: &mut Context, name: &MethodName) -> Reply {
     ///     let name = name.to_string();
     ///     request.observe_messages(move |m| {
-    ///         println!("{name} <- {} ({:?} bytes)", m.type_name(), m.encoded_len());
+    ///         println!("{name} <- {} ({:?} bytes)", m.type_name(), m.encoded_size());
     ///     });
     ///     method.call(request, context)
     /// }

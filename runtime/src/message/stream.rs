@@ -10,6 +10,7 @@ use tokio_stream::Stream;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
+use crate::client::wire::RawBody;
 use crate::lifecycle::Tracker;
 use crate::message::replay::Replay;
 
@@ -65,7 +66,7 @@ enum Source<M> {
     Replay(Replay<M>, PollReplay<M>),
     /// An encoded HTTP/2 body, split into messages by `split` when first polled, or handed
     /// on whole if nothing reads it (the wire path's pass-through).
-    Raw(tonic::body::Body, fn(tonic::body::Body) -> BoxStream<M>),
+    Raw(RawBody, fn(RawBody) -> BoxStream<M>),
 }
 
 type PollReplay<M> =
@@ -322,16 +323,13 @@ impl<M: Send + 'static> MessageStream<M> {
     }
 
     /// A stream of the messages in an encoded body, split by `split` only if read.
-    pub(crate) fn from_raw(
-        body: tonic::body::Body,
-        split: fn(tonic::body::Body) -> BoxStream<M>,
-    ) -> Self {
+    pub(crate) fn from_raw(body: RawBody, split: fn(RawBody) -> BoxStream<M>) -> Self {
         Self::from_source(Source::Raw(body, split))
     }
 
     /// The encoded body, if nothing read, wrapped or hooked into this stream: it can then
     /// go on as it came, without being split and framed again.
-    pub(crate) fn take_raw(&mut self) -> Option<tonic::body::Body> {
+    pub(crate) fn take_raw(&mut self) -> Option<RawBody> {
         if self.extras.is_some() || !matches!(self.source, Source::Raw(..)) {
             return None;
         }
