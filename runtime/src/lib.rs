@@ -56,11 +56,11 @@ mod message;
 mod method_name;
 mod private;
 pub mod server;
+mod wire;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::wire::WireMessage;
 pub use context::{Context, Side};
 pub use errors::IntoStatus;
 pub use errors::{ExceptionToStatus, Failure};
@@ -70,6 +70,7 @@ pub use message::{AnyMessage, MessageStream, Payload, PayloadExt, RequestExt, St
 pub use method_name::{InvalidMethodName, MethodName, parse_method_name};
 pub use tonic::{Code, Status};
 pub use tonic::{Request, Response};
+pub use wire::WireMessage;
 
 #[doc(inline)]
 pub use grpc_interceptor_macros::{intercepted, interceptor};
