@@ -192,7 +192,10 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// A compile error, on the offending token, for: an item that is not the impl of a trait,
 /// an inherent impl, the attribute placed below `#[tonic::async_trait]` (the message says to
 /// swap them), an empty or malformed list, an entry that is not an interceptor (naming its
-/// type), a method that is not an `async fn`, and unknown or repeated arguments. For
+/// type), a method that is not an `async fn`, a request or response body that is neither a
+/// prost message nor a stream of them (a service with another codec), and unknown or
+/// repeated arguments. Whether a method streams is read from its types, so aliases and
+/// re-exports of tonic's `Request`, `Response` and `Streaming` make no difference. For
 /// example, the order of the two attributes matters:
 ///
 /// ```compile_fail

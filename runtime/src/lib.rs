@@ -50,6 +50,7 @@ mod exception_to_status;
 mod into_status;
 mod message;
 mod method_name;
+mod probe;
 mod replay;
 mod server;
 mod stack;
@@ -81,6 +82,7 @@ pub mod __private {
     //! Not public API. Used by `grpc-interceptor-macros` expansions; may change in any release.
     pub use crate::context::CallState;
     pub use crate::into_status::into_status;
+    pub use crate::probe::*;
     pub use crate::server::{Message, RequestStream, ResponseStream, method_name, serve};
     pub use crate::streaming::InterceptedStream;
 

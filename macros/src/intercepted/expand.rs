@@ -8,19 +8,23 @@
 //! async fn execute(&self, __request: Request<In>) -> Result<Response<Out>, Status> {
 //!     static NAME: OnceLock<MethodName> = ..;
 //!     let state = CallState::default();
-//!     serve(&(&(a), &(b),), name, (Message, Message), __request, &state,
+//!     serve(&(&(a), &(b),), name, (request mode, response mode), __request, &state,
 //!           move |request: Request<In>, _| async move { body }).await
 //! }
 //! ```
-//! Associated stream types become `InterceptedStream<T>`; inside the bodies, `Self::T`
-//! still means the type the user wrote.
+//! The modes (a message or a stream, each way) are chosen by the types, where they are
+//! known: each side's body type is probed by method resolution (see the runtime's
+//! `probe` module), so that aliases and re-exports of tonic's types make no difference.
+//! Associated types (in a tonic service trait, all are response streams) become
+//! `InterceptedStream<T>`; inside the bodies, `Self::T` still means the type the user
+//! wrote, through `<Self::T as HandlerStream>::Stream`.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ImplItem, ItemImpl, Path, PathArguments};
+use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Path, PathArguments, Type};
 
 use super::args::{InterceptedArgs, is_helper};
 use super::validate::{Method, Service};
@@ -44,16 +48,6 @@ pub(crate) fn expand(
         quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
     });
     let interceptors = quote!(&(#(#interceptors,)*));
-    let originals: HashMap<String, TokenStream> = service
-        .streams
-        .iter()
-        .map(|(name, ty)| {
-            (
-                name.clone(),
-                quote!(<#ty as #rt::__private::Identity>::This),
-            )
-        })
-        .collect();
 
     let mut item = item.clone();
     for impl_item in &mut item.items {
@@ -72,7 +66,7 @@ pub(crate) fn expand(
                     rt,
                     interceptors: &interceptors,
                     service_name: &service_name,
-                    originals: &originals,
+                    streams: &service.streams,
                 };
                 f.block = syn::parse2(body.expand(f, method))?;
                 if let Some(FnArg::Typed(request)) = f.sig.inputs.iter_mut().nth(1) {
@@ -108,7 +102,7 @@ struct MethodBody<'a> {
     rt: &'a Path,
     interceptors: &'a TokenStream,
     service_name: &'a TokenStream,
-    originals: &'a HashMap<String, TokenStream>,
+    streams: &'a HashSet<&'a Ident>,
 }
 
 impl MethodBody<'_> {
@@ -127,24 +121,26 @@ impl MethodBody<'_> {
                 quote!(#name)
             }
         };
-        let request_kind = if method.streaming_request {
-            quote!(RequestStream)
-        } else {
-            quote!(Message)
-        };
-        let response_kind = if method.streaming_response {
-            quote!(ResponseStream)
-        } else {
-            quote!(Message)
-        };
         let (request_pat, request_ty) = method.request;
         let request_ty = self.rewrite(quote!(#request_ty));
-        let output = match &f.sig.output {
-            syn::ReturnType::Type(_, ty) => {
-                let ty = self.rewrite(quote!(#ty));
-                quote_spanned!(ty.span()=> #ty)
-            }
-            syn::ReturnType::Default => quote!(()),
+        let (output, output_span) = match &f.sig.output {
+            syn::ReturnType::Type(_, ty) => (self.rewrite(quote!(#ty)), body_span(ty)),
+            syn::ReturnType::Default => (quote!(()), f.sig.ident.span()),
+        };
+        let request = request_ident();
+        // Spanned on the user's types: a body that is neither a message nor a stream is
+        // reported there, once.
+        let request_mode = quote_spanned! {Span::call_site().located_at(body_span(method.request.1))=>
+            (&#rt::__private::Probe::<
+                <#request_ty as #rt::__private::HandlerRequest>::Body,
+            >::new())
+            .__grpc_interceptor_request_mode()
+        };
+        let response_mode = quote_spanned! {Span::call_site().located_at(output_span)=>
+            (&&#rt::__private::Probe::<
+                <#output as #rt::__private::HandlerOutput>::Body,
+            >::new())
+            .__grpc_interceptor_response_mode()
         };
         let block = &f.block;
         let body = self.rewrite(quote!(#block));
@@ -152,17 +148,20 @@ impl MethodBody<'_> {
             Some(ident) => quote!(#[allow(unused_mut)] mut #ident),
             None => quote!(_),
         };
-        let request = request_ident();
         quote! {{
             #[allow(unused_imports)]
-            use #rt::__private::{CheckedInterceptor as _, InterceptorEntry as _};
+            use #rt::__private::{
+                CheckedInterceptor as _, InterceptorEntry as _, ProbeRequestMessage as _,
+                ProbeRequestOther as _, ProbeResponseMessage as _, ProbeResponseOther as _,
+                ProbeResponseStream as _,
+            };
             static __GRPC_INTERCEPTOR_METHOD: #rt::__private::OnceLock<#rt::MethodName> =
                 #rt::__private::OnceLock::new();
             let __grpc_interceptor_state = #rt::__private::CallState::default();
             #rt::__private::serve(
                 #interceptors,
                 #rt::__private::method_name(&__GRPC_INTERCEPTOR_METHOD, #service_name, #proto_name),
-                (#rt::__private::#request_kind, #rt::__private::#response_kind),
+                (#request_mode, #response_mode),
                 #request,
                 &__grpc_interceptor_state,
                 move |#request_pat: #request_ty, #context| async move {
@@ -181,7 +180,8 @@ impl MethodBody<'_> {
         }}
     }
 
-    /// Replaces `Self::Stream` with the type the user wrote for it.
+    /// Replaces `Self::Stream` with the type the user wrote for it, which the expansion
+    /// wrapped: `<Self::Stream as HandlerStream>::Stream`.
     fn rewrite(&self, tokens: TokenStream) -> TokenStream {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         let mut out = TokenStream::new();
@@ -199,9 +199,10 @@ impl MethodBody<'_> {
                 && id == "Self"
                 && a.as_char() == ':'
                 && b.as_char() == ':'
-                && let Some(original) = self.originals.get(&name.to_string())
+                && self.streams.contains(&name)
             {
-                out.extend(original.clone());
+                let rt = self.rt;
+                out.extend(quote!(<#id::#name as #rt::__private::HandlerStream>::Stream));
                 rest = after;
                 continue;
             }
@@ -217,6 +218,23 @@ impl MethodBody<'_> {
         }
         out
     }
+}
+
+/// Where to report a body type that is neither a message nor a stream: the innermost first
+/// type argument (`Note` in `tonic::Request<Note>` or in `Result<tonic::Response<Note>, _>`).
+/// Only the caret depends on this; the mode is the types'.
+fn body_span(mut ty: &Type) -> Span {
+    while let Type::Path(path) = ty
+        && let Some(PathArguments::AngleBracketed(args)) =
+            path.path.segments.last().map(|s| &s.arguments)
+        && let Some(GenericArgument::Type(inner)) = args
+            .args
+            .iter()
+            .find(|a| matches!(a, GenericArgument::Type(_)))
+    {
+        ty = inner;
+    }
+    ty.span()
 }
 
 /// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`.

@@ -1,12 +1,9 @@
 //! What `#[intercepted]` accepts: the `async fn`s of a tonic service trait impl.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use syn::{
-    FnArg, GenericArgument, GenericParam, ImplItem, ImplItemFn, ItemImpl, Pat, Path, PathArguments,
-    Type,
-};
+use proc_macro2::{Span, TokenStream};
+use syn::{FnArg, GenericParam, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Path, Type};
 
 use super::args::MethodArgs;
 use crate::common::diag::Errors;
@@ -14,8 +11,9 @@ use crate::common::diag::Errors;
 /// A validated service impl.
 pub(crate) struct Service<'a> {
     pub(crate) trait_path: &'a Path,
-    /// The associated (response stream) types, by name.
-    pub(crate) streams: HashMap<String, &'a Type>,
+    /// The names of the associated types: in a tonic service trait, all are response
+    /// streams.
+    pub(crate) streams: HashSet<&'a Ident>,
     pub(crate) methods: HashMap<String, Method<'a>>,
 }
 
@@ -23,8 +21,6 @@ pub(crate) struct Service<'a> {
 pub(crate) struct Method<'a> {
     pub(crate) args: MethodArgs,
     pub(crate) request: (&'a Pat, &'a Type),
-    pub(crate) streaming_request: bool,
-    pub(crate) streaming_response: bool,
 }
 
 pub(crate) fn not_an_impl(args: &TokenStream, item: &TokenStream) -> syn::Error {
@@ -70,11 +66,11 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
             ),
         ));
     };
-    let streams: HashMap<String, &Type> = item
+    let streams = item
         .items
         .iter()
         .filter_map(|i| match i {
-            ImplItem::Type(t) => Some((t.ident.to_string(), &t.ty)),
+            ImplItem::Type(t) => Some(&t.ident),
             _ => None,
         })
         .collect();
@@ -99,7 +95,7 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
                 continue;
             }
         };
-        match method(f, args, &streams) {
+        match method(f, args) {
             Ok(m) => {
                 methods.insert(f.sig.ident.to_string(), m);
             }
@@ -123,11 +119,7 @@ pub(crate) fn is_async_trait_output(f: &ImplItemFn) -> bool {
         .any(|p| matches!(p, GenericParam::Lifetime(l) if l.lifetime.ident == "async_trait"))
 }
 
-fn method<'a>(
-    f: &'a ImplItemFn,
-    args: MethodArgs,
-    streams: &HashMap<String, &Type>,
-) -> syn::Result<Method<'a>> {
+fn method(f: &ImplItemFn, args: MethodArgs) -> syn::Result<Method<'_>> {
     if f.sig.asyncness.is_none() {
         return Err(syn::Error::new_spanned(
             f.sig.fn_token,
@@ -149,44 +141,7 @@ fn method<'a>(
             ));
         }
     };
-    let streaming_response = match &f.sig.output {
-        syn::ReturnType::Type(_, ty) => mentions_self_type(quote::quote!(#ty), streams),
-        syn::ReturnType::Default => false,
-    };
-    Ok(Method {
-        args,
-        request,
-        streaming_request: is_streaming_request(request.1),
-        streaming_response,
-    })
-}
-
-/// `Request<Streaming<M>>`, whatever the paths: tonic's client-streaming request type.
-fn is_streaming_request(ty: &Type) -> bool {
-    let Type::Path(p) = ty else { return false };
-    let Some(last) = p.path.segments.last() else {
-        return false;
-    };
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return false;
-    };
-    args.args.iter().any(|arg| {
-        matches!(arg, GenericArgument::Type(Type::Path(inner))
-            if inner.path.segments.last().is_some_and(|s| s.ident == "Streaming"))
-    })
-}
-
-/// Whether `tokens` name `Self::X` for one of the impl's associated types.
-pub(crate) fn mentions_self_type(tokens: TokenStream, streams: &HashMap<String, &Type>) -> bool {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    tokens.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Group(g) => mentions_self_type(g.stream(), streams),
-        TokenTree::Ident(id) if id == "Self" => {
-            matches!(tokens.get(i + 3), Some(TokenTree::Ident(name)) if streams.contains_key(&name.to_string()))
-                && matches!((tokens.get(i + 1), tokens.get(i + 2)), (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':')
-        }
-        _ => false,
-    })
+    Ok(Method { args, request })
 }
 
 #[cfg(test)]
@@ -195,28 +150,26 @@ mod tests {
     use syn::parse_quote;
 
     #[test]
-    fn finds_modes_from_the_signatures() {
+    fn reads_methods_stream_names_and_options_but_not_modes() {
+        // Modes come from the types, in the expansion: no spelling is looked at here.
         let item: ItemImpl = parse_quote! {
             impl Svc for S {
                 type OutStream = Box<dyn Stream>;
                 async fn unary(&self, r: Request<M>) -> Result<Response<M>, Status> { todo!() }
-                async fn client(&self, r: Request<Streaming<M>>) -> Result<Response<M>, Status> { todo!() }
+                async fn client(&self, r: Incoming<M>) -> Result<Response<M>, Status> { todo!() }
                 async fn server(&self, r: Request<M>) -> Result<Response<Self::OutStream>, Status> { todo!() }
-                async fn bidi(&self, r: tonic::Request<tonic::Streaming<M>>) -> Result<Response<Self::OutStream>, Status> { todo!() }
                 #[intercepted(skip)]
                 async fn skipped(&self, r: Request<M>) -> Result<Response<M>, Status> { todo!() }
             }
         };
         let service = service(&item).unwrap();
-        let mode = |n: &str| {
-            let m = &service.methods[n];
-            (m.streaming_request, m.streaming_response)
-        };
-        assert_eq!(mode("unary"), (false, false));
-        assert_eq!(mode("client"), (true, false));
-        assert_eq!(mode("server"), (false, true));
-        assert_eq!(mode("bidi"), (true, true));
+        let names: Vec<String> = service.streams.iter().map(|i| i.to_string()).collect();
+        assert_eq!(names, ["OutStream"]);
+        assert_eq!(service.methods.len(), 4);
+        let ty = service.methods["client"].request.1;
+        assert_eq!(ty, &parse_quote!(Incoming<M>));
         assert!(service.methods["skipped"].args.skip.is_present());
+        assert!(!service.methods["unary"].args.skip.is_present());
     }
 
     #[test]
