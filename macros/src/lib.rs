@@ -134,6 +134,10 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `#[intercepted(context = ctx)]`: binds the call's `Context` to `ctx` in the body, to
 ///   set a code, details or trailers from the handler.
 ///
+/// These options may sit under `#[cfg_attr(...)]`, and a method (or an associated stream
+/// type) may be written twice under `#[cfg(...)]` and `#[cfg(not(...))]`: each item is
+/// expanded from what it says itself.
+///
 /// # Examples
 ///
 /// ```

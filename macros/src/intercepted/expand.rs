@@ -50,7 +50,7 @@ pub(crate) fn expand(
     let interceptors = quote!(&(#(#interceptors,)*));
 
     let mut item = item.clone();
-    for impl_item in &mut item.items {
+    for (index, impl_item) in item.items.iter_mut().enumerate() {
         match impl_item {
             ImplItem::Type(t) => {
                 let ty = &t.ty;
@@ -59,7 +59,7 @@ pub(crate) fn expand(
             }
             ImplItem::Fn(f) => {
                 f.attrs.retain(|a| !is_helper(a));
-                let Some(method) = service.methods.get(&f.sig.ident.to_string()) else {
+                let Some(method) = service.methods.get(&index) else {
                     continue;
                 };
                 let body = MethodBody {

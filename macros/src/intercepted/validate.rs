@@ -14,7 +14,9 @@ pub(crate) struct Service<'a> {
     /// The names of the associated types: in a tonic service trait, all are response
     /// streams.
     pub(crate) streams: HashSet<&'a Ident>,
-    pub(crate) methods: HashMap<String, Method<'a>>,
+    /// The methods, by their position in the impl's items: a name can be there twice,
+    /// under `#[cfg(...)]` and `#[cfg(not(...))]`, and each is expanded as written.
+    pub(crate) methods: HashMap<usize, Method<'a>>,
 }
 
 /// One service method.
@@ -76,7 +78,7 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
         .collect();
     let mut methods = HashMap::new();
     let mut below_async_trait = false;
-    for item in &item.items {
+    for (index, item) in item.items.iter().enumerate() {
         let ImplItem::Fn(f) = item else { continue };
         if is_async_trait_output(f) {
             if !below_async_trait {
@@ -97,7 +99,7 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
         };
         match method(f, args) {
             Ok(m) => {
-                methods.insert(f.sig.ident.to_string(), m);
+                methods.insert(index, m);
             }
             Err(err) => errors.push(err),
         }
@@ -166,10 +168,30 @@ mod tests {
         let names: Vec<String> = service.streams.iter().map(|i| i.to_string()).collect();
         assert_eq!(names, ["OutStream"]);
         assert_eq!(service.methods.len(), 4);
-        let ty = service.methods["client"].request.1;
+        let ty = service.methods[&2].request.1;
         assert_eq!(ty, &parse_quote!(Incoming<M>));
-        assert!(service.methods["skipped"].args.skip.is_present());
-        assert!(!service.methods["unary"].args.skip.is_present());
+        assert!(service.methods[&4].args.skip.is_present());
+        assert!(!service.methods[&1].args.skip.is_present());
+    }
+
+    #[test]
+    fn keeps_each_cfg_alternative_of_a_method_apart() {
+        let item: ItemImpl = parse_quote! {
+            impl Svc for S {
+                #[cfg(unix)]
+                async fn f(&self, request: Request<M>) -> Result<Response<M>, Status> { todo!() }
+                #[cfg(not(unix))]
+                #[intercepted(skip)]
+                async fn f(&self, req: Single) -> Result<Response<M>, Status> { todo!() }
+            }
+        };
+        let service = service(&item).unwrap();
+        let request: Pat = parse_quote!(request);
+        let req: Pat = parse_quote!(req);
+        assert_eq!(service.methods[&0].request.0, &request);
+        assert_eq!(service.methods[&1].request.0, &req);
+        assert!(!service.methods[&0].args.skip.is_present());
+        assert!(service.methods[&1].args.skip.is_present());
     }
 
     #[test]
