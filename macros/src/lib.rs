@@ -138,6 +138,11 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// type) may be written twice under `#[cfg(...)]` and `#[cfg(not(...))]`: each item is
 /// expanded from what it says itself.
 ///
+/// Other attributes on a method, such as `#[tracing::instrument]`, are expanded after
+/// `#[intercepted]` and see the request parameter under its own name
+/// (`skip(request)`, `fields(id = %request.get_ref().id)`); their span covers the
+/// interceptors too.
+///
 /// # Examples
 ///
 /// ```

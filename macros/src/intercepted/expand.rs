@@ -1,17 +1,21 @@
 //! The expansion of `#[intercepted]`: every method body runs inside the interceptor chain.
 //!
 //! ```text
-//! async fn execute(&self, request: Request<In>) -> Result<Response<Out>, Status> { body }
+//! async fn execute(&self, mut request: Request<In>) -> Result<Response<Out>, Status> { body }
 //! ```
 //! becomes
 //! ```text
-//! async fn execute(&self, __request: Request<In>) -> Result<Response<Out>, Status> {
+//! async fn execute(&self, request: Request<In>) -> Result<Response<Out>, Status> {
 //!     static NAME: OnceLock<MethodName> = ..;
 //!     let state = CallState::default();
-//!     serve(&(&(a), &(b),), name, (request mode, response mode), __request, &state,
-//!           move |request: Request<In>, _| async move { body }).await
+//!     serve(&(&(a), &(b),), name, (request mode, response mode), request, &state,
+//!           move |mut request: Request<In>, _| async move { body }).await
 //! }
 //! ```
+//! The signature keeps the request parameter's name, so that attributes on the method that
+//! name it (`#[tracing::instrument(skip(request))]`, expanded after this one and after
+//! `#[async_trait]`) find it; only a pattern that binds no single name (`_`, a
+//! destructuring) is renamed there, as async-trait itself does.
 //! The modes (a message or a stream, each way) are chosen by the types, where they are
 //! known: each side's body type is probed by method resolution (see the runtime's
 //! `probe` module), so that aliases and re-exports of tonic's types make no difference.
@@ -24,7 +28,7 @@ use std::collections::HashSet;
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Path, PathArguments, Type};
+use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Pat, Path, PathArguments, Type};
 
 use super::args::{InterceptedArgs, is_helper};
 use super::validate::{Method, Service};
@@ -70,7 +74,7 @@ pub(crate) fn expand(
                 };
                 f.block = syn::parse2(body.expand(f, method))?;
                 if let Some(FnArg::Typed(request)) = f.sig.inputs.iter_mut().nth(1) {
-                    let ident = request_ident();
+                    let ident = request_binding(method.request.0);
                     *request.pat = syn::parse_quote!(#ident);
                 }
             }
@@ -94,8 +98,14 @@ pub(crate) fn add_async_trait(item: &mut ItemImpl, rt: &Path) {
     }
 }
 
-fn request_ident() -> Ident {
-    Ident::new("__grpc_interceptor_request", Span::mixed_site())
+/// The name the signature gives the request: the user's own, when the pattern is one name
+/// (`mut` and `ref` go with the pattern to the handler, as async-trait also drops them from
+/// the signature), or a hygienic one.
+fn request_binding(pat: &Pat) -> Ident {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() => p.ident.clone(),
+        _ => Ident::new("__grpc_interceptor_request", Span::mixed_site()),
+    }
 }
 
 struct MethodBody<'a> {
@@ -127,7 +137,7 @@ impl MethodBody<'_> {
             syn::ReturnType::Type(_, ty) => (self.rewrite(quote!(#ty)), body_span(ty)),
             syn::ReturnType::Default => (quote!(()), f.sig.ident.span()),
         };
-        let request = request_ident();
+        let request = request_binding(request_pat);
         // Spanned on the user's types: a body that is neither a message nor a stream is
         // reported there, once.
         let request_mode = quote_spanned! {Span::call_site().located_at(body_span(method.request.1))=>
@@ -265,6 +275,16 @@ fn upper_camel(ident: &Ident) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_the_request_name_of_a_one_name_pattern_only() {
+        let name = |pat: Pat| request_binding(&pat).to_string();
+        assert_eq!(name(syn::parse_quote!(request)), "request");
+        assert_eq!(name(syn::parse_quote!(mut req)), "req");
+        assert_eq!(name(syn::parse_quote!(ref req)), "req");
+        assert_eq!(name(syn::parse_quote!(_)), "__grpc_interceptor_request");
+        assert_eq!(name(syn::parse_quote!(r @ _)), "__grpc_interceptor_request");
+    }
 
     #[test]
     fn derives_proto_names_and_server_paths() {
