@@ -120,10 +120,12 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - the interceptors: expressions evaluated on every call with `self` in scope, each a
 ///   value that implements `CallInterceptor`: a `#[interceptor]` fn's name, a path to one in
 ///   another module, a field of the service (`self.limiter`), a `static`, or a cheap
-///   constructor call. At least one.
+///   constructor call. At least one; any number (a long list runs as nested tuples).
 /// - `service = "package.Service"`: the service's full name, for the method names the
 ///   interceptors see. By default it is the `NamedService::NAME` of the tonic server struct
-///   beside the trait (`GreeterServer` for `Greeter`), which must then be in scope.
+///   beside the trait (`GreeterServer` for `Greeter`), which must then be in scope. The
+///   struct is named after the trait as the impl writes it, so a trait imported under
+///   another name (`use pb::greeter_server::Greeter as Svc`) needs this argument.
 /// - `crate = "path"`: where the runtime is, when it is renamed or re-exported.
 ///
 /// On one method of the impl:
@@ -202,8 +204,9 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// an inherent impl, the attribute placed below `#[tonic::async_trait]` (the message says to
 /// swap them), an empty or malformed list, an entry that is not an interceptor (naming its
 /// type), a method that is not an `async fn`, a request or response body that is neither a
-/// prost message nor a stream of them (a service with another codec), and unknown or
-/// repeated arguments. Whether a method streams is read from its types, so aliases and
+/// prost message nor a stream of them (a service with another codec), a signature that
+/// names the type behind an associated stream type instead of `Self::XStream`, and unknown
+/// or repeated arguments. Whether a method streams is read from its types, so aliases and
 /// re-exports of tonic's `Request`, `Response` and `Streaming` make no difference. For
 /// example, the order of the two attributes matters:
 ///

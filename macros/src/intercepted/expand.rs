@@ -32,6 +32,7 @@ use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Pat, Path, PathArgu
 
 use super::args::{InterceptedArgs, is_helper};
 use super::validate::{Method, Service};
+use crate::common::diag::respan;
 
 pub(crate) fn expand(
     rt: &Path,
@@ -46,20 +47,26 @@ pub(crate) fn expand(
             quote!(<#server<()> as #rt::__private::tonic::server::NamedService>::NAME)
         }
     };
-    let interceptors = args.interceptors.iter().map(|expr| {
-        // Spanned on the entry: one that is no interceptor is reported there, once.
-        let span = Span::call_site().located_at(expr.span());
-        quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
-    });
-    let interceptors = quote!(&(#(#interceptors,)*));
+    let interceptors: Vec<TokenStream> = args
+        .interceptors
+        .iter()
+        .map(|expr| {
+            // Spanned on the entry: one that is no interceptor is reported there, once.
+            let span = Span::call_site().located_at(expr.span());
+            quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
+        })
+        .collect();
+    let interceptors = interceptor_tuple(&interceptors);
+    let interceptors = quote!(&#interceptors);
 
     let mut item = item.clone();
     for (index, impl_item) in item.items.iter_mut().enumerate() {
         match impl_item {
             ImplItem::Type(t) => {
                 let ty = &t.ty;
-                t.ty =
-                    syn::parse_quote_spanned!(ty.span()=> #rt::__private::InterceptedStream<#ty>);
+                let wrapped = quote!(#rt::__private::InterceptedStream<#ty>);
+                let span = Span::call_site().located_at(ty.span());
+                t.ty = syn::parse2(respan(wrapped, span))?;
             }
             ImplItem::Fn(f) => {
                 f.attrs.retain(|a| !is_helper(a));
@@ -83,6 +90,20 @@ pub(crate) fn expand(
     }
     add_async_trait(&mut item, rt);
     Ok(quote!(#item))
+}
+
+/// The interceptors as one tuple, the first outermost. Tuples are interceptors up to 12
+/// entries, so a longer list nests its tail in the twelfth: `(a, .., k, (l, m, ..))` runs
+/// in the same order.
+fn interceptor_tuple(entries: &[TokenStream]) -> TokenStream {
+    const MAX: usize = 12;
+    match entries.split_at_checked(MAX - 1) {
+        Some((head, tail)) if entries.len() > MAX => {
+            let tail = interceptor_tuple(tail);
+            quote!((#(#head,)* #tail,))
+        }
+        _ => quote!((#(#entries,)*)),
+    }
 }
 
 /// `#[async_trait]` on the impl, unless it is there already: tonic's traits need it.
@@ -248,10 +269,13 @@ fn body_span(mut ty: &Type) -> Span {
 }
 
 /// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`.
+/// Located at the trait's name, from the macro: when it is not found, the error is there and
+/// also points at the attribute that looked for it.
 fn server_path(trait_path: &Path) -> Path {
     let mut path = trait_path.clone();
     if let Some(last) = path.segments.last_mut() {
-        last.ident = format_ident!("{}Server", last.ident, span = last.ident.span());
+        let span = Span::call_site().located_at(last.ident.span());
+        last.ident = format_ident!("{}Server", last.ident, span = span);
         last.arguments = PathArguments::None;
     }
     path
@@ -259,7 +283,7 @@ fn server_path(trait_path: &Path) -> Path {
 
 /// The proto name tonic-build derived `ident` from: `execute_server_stream` gives
 /// `ExecuteServerStream`.
-fn upper_camel(ident: &Ident) -> String {
+pub(crate) fn upper_camel(ident: &Ident) -> String {
     let name = ident.to_string();
     let name = name.strip_prefix("r#").unwrap_or(&name);
     name.split('_')
@@ -275,6 +299,36 @@ fn upper_camel(ident: &Ident) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nests_long_interceptor_lists_in_tuples_of_twelve() {
+        let entries = |n: usize| -> Vec<TokenStream> {
+            (0..n)
+                .map(|i| quote::ToTokens::to_token_stream(&format_ident!("i{i}")))
+                .collect()
+        };
+        let tuple = |n: usize| syn::parse2::<syn::TypeTuple>(interceptor_tuple(&entries(n)));
+        let arity = |t: &syn::TypeTuple| t.elems.len();
+        assert_eq!(arity(&tuple(12).unwrap()), 12);
+        let fourteen = tuple(14).unwrap();
+        assert_eq!(arity(&fourteen), 12);
+        let Some(syn::Type::Tuple(tail)) = fourteen.elems.last() else {
+            panic!("the tail is nested")
+        };
+        assert_eq!(
+            quote!(#tail).to_string(),
+            quote!((i11, i12, i13,)).to_string()
+        );
+        // 11 + 11 + 12: two levels of nesting, every tuple within the limit.
+        let thirty_four = tuple(34).unwrap();
+        let Some(syn::Type::Tuple(second)) = thirty_four.elems.last() else {
+            panic!("nested")
+        };
+        let Some(syn::Type::Tuple(third)) = second.elems.last() else {
+            panic!("nested twice")
+        };
+        assert_eq!((arity(second), arity(third)), (12, 12));
+    }
 
     #[test]
     fn keeps_the_request_name_of_a_one_name_pattern_only() {

@@ -3,9 +3,13 @@
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream};
-use syn::{FnArg, GenericParam, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Path, Type};
+use syn::{
+    FnArg, GenericArgument, GenericParam, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Path,
+    PathArguments, ReturnType, Type,
+};
 
 use super::args::MethodArgs;
+use super::expand::upper_camel;
 use crate::common::diag::Errors;
 
 /// A validated service impl.
@@ -68,14 +72,15 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
             ),
         ));
     };
-    let streams = item
+    let stream_types: Vec<(&Ident, &Type)> = item
         .items
         .iter()
         .filter_map(|i| match i {
-            ImplItem::Type(t) => Some(&t.ident),
+            ImplItem::Type(t) => Some((&t.ident, &t.ty)),
             _ => None,
         })
         .collect();
+    let streams = stream_types.iter().map(|(name, _)| *name).collect();
     let mut methods = HashMap::new();
     let mut below_async_trait = false;
     for (index, item) in item.items.iter().enumerate() {
@@ -103,6 +108,9 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
             }
             Err(err) => errors.push(err),
         }
+        if let Some(err) = stream_by_its_type(f, &stream_types) {
+            errors.push(err);
+        }
     }
     errors.finish()?;
     Ok(Service {
@@ -110,6 +118,49 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
         streams,
         methods,
     })
+}
+
+/// A return type that names the type an associated stream type is defined as, instead of
+/// `Self::X`: right without `#[intercepted]`, which wraps `X`, so that the two no longer
+/// agree (and rustc's errors would name the wrapper).
+fn stream_by_its_type(f: &ImplItemFn, stream_types: &[(&Ident, &Type)]) -> Option<syn::Error> {
+    let ReturnType::Type(_, output) = &f.sig.output else {
+        return None;
+    };
+    // Of several stream types defined alike, the method's own (tonic's `{Method}Stream`).
+    let own = format!("{}Stream", upper_camel(&f.sig.ident));
+    let (found, name) = stream_types
+        .iter()
+        .filter_map(|(name, ty)| Some((find_type(output, ty)?, *name)))
+        .min_by_key(|(_, name)| **name != own)?;
+    Some(syn::Error::new_spanned(
+        found,
+        format!(
+            "the response stream must be named `Self::{name}` in an `#[intercepted]` impl\n\nhelp: `#[intercepted]` wraps `type {name}` to run the interceptors on its messages, so the type it is defined as is no longer the same type; write `Self::{name}` here"
+        ),
+    ))
+}
+
+/// `target` as it is written inside `ty`, if it is.
+fn find_type<'a>(ty: &'a Type, target: &Type) -> Option<&'a Type> {
+    if ty == target {
+        return Some(ty);
+    }
+    match ty {
+        Type::Path(path) => path.path.segments.iter().find_map(|segment| {
+            let PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                GenericArgument::Type(inner) => find_type(inner, target),
+                _ => None,
+            })
+        }),
+        Type::Paren(inner) => find_type(&inner.elem, target),
+        Type::Group(inner) => find_type(&inner.elem, target),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(|t| find_type(t, target)),
+        _ => None,
+    }
 }
 
 /// `#[async_trait]` has already turned this `async fn` into a `fn` returning a boxed future.
@@ -192,6 +243,42 @@ mod tests {
         assert_eq!(service.methods[&1].request.0, &req);
         assert!(!service.methods[&0].args.skip.is_present());
         assert!(service.methods[&1].args.skip.is_present());
+    }
+
+    #[test]
+    fn asks_for_self_stream_where_a_signature_names_the_type_behind_it() {
+        let err = |item: ItemImpl| {
+            service(&item)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let concrete = err(parse_quote! {
+            impl Svc for S {
+                type AStream = Outputs;
+                type BStream = Outputs;
+                async fn b(&self, r: Request<M>) -> Result<Response<Outputs>, Status> { todo!() }
+            }
+        });
+        assert!(
+            concrete.starts_with("the response stream must be named `Self::BStream`"),
+            "{concrete}"
+        );
+        let aliased = err(parse_quote! {
+            impl Svc for S {
+                type AStream = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
+                async fn a(&self, r: Request<M>) -> Reply<Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>> { todo!() }
+            }
+        });
+        assert!(aliased.contains("`Self::AStream`"), "{aliased}");
+        let fine = err(parse_quote! {
+            impl Svc for S {
+                type AStream = Outputs;
+                async fn a(&self, r: Request<M>) -> Result<Response<Self::AStream>, Status> { todo!() }
+                async fn u(&self, r: Request<Outputs>) -> Result<Response<M>, Status> { todo!() }
+            }
+        });
+        assert_eq!(fine, "");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tokio_stream::StreamExt;
 
 type Single = tonic::Request<DummyRequest>;
 type Uploads = tonic::Request<tonic::Streaming<DummyRequest>>;
+type Incoming = tonic::Streaming<DummyRequest>;
 type Answer<T> = Result<tonic::Response<T>, Status>;
 type Outputs = tokio_stream::Empty<Result<DummyResponse, Status>>;
 
@@ -47,7 +48,7 @@ impl DummyService for Echo {
 
     async fn execute_client_server_stream(
         &self,
-        _: Uploads,
+        _: tonic::Request<Incoming>,
     ) -> Answer<Self::ExecuteClientServerStreamStream> {
         Ok(tonic::Response::new(tokio_stream::empty()))
     }
