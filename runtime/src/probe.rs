@@ -44,7 +44,9 @@ impl<T> Default for Probe<T> {
     }
 }
 
-impl<M> Probe<tonic::Streaming<M>> {
+// The bounds are those of the mode's conversions: a type that misses one gets the error of
+// the last candidate, not one about the runtime's internals.
+impl<M: prost::Message + Default + Clone + 'static> Probe<tonic::Streaming<M>> {
     /// A client stream.
     pub fn __grpc_interceptor_request_mode(&self) -> RequestStream {
         RequestStream
@@ -57,7 +59,7 @@ pub trait ProbeRequestMessage {
     fn __grpc_interceptor_request_mode(&self) -> Message;
 }
 
-impl<M: prost::Message> ProbeRequestMessage for Probe<M> {
+impl<M: prost::Message + Clone + 'static> ProbeRequestMessage for Probe<M> {
     fn __grpc_interceptor_request_mode(&self) -> Message {
         Message
     }
@@ -86,7 +88,7 @@ pub trait ProbeResponseMessage {
     fn __grpc_interceptor_response_mode(&self) -> Message;
 }
 
-impl<M: prost::Message> ProbeResponseMessage for &Probe<M> {
+impl<M: prost::Message + Clone + 'static> ProbeResponseMessage for &Probe<M> {
     fn __grpc_interceptor_response_mode(&self) -> Message {
         Message
     }
@@ -98,7 +100,7 @@ pub trait ProbeResponseStream {
     fn __grpc_interceptor_response_mode(&self) -> ResponseStream;
 }
 
-impl<S: ResultStream> ProbeResponseStream for &&Probe<S> {
+impl<S: ResultStream + Send + 'static> ProbeResponseStream for &&Probe<S> {
     fn __grpc_interceptor_response_mode(&self) -> ResponseStream {
         ResponseStream
     }
