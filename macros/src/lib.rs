@@ -120,10 +120,12 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - the interceptors: expressions evaluated on every call with `self` in scope, each a
 ///   value that implements `CallInterceptor`: a `#[interceptor]` fn's name, a path to one in
 ///   another module, a field of the service (`self.limiter`), a `static`, or a cheap
-///   constructor call. At least one.
+///   constructor call. At least one; any number (a long list runs as nested tuples).
 /// - `service = "package.Service"`: the service's full name, for the method names the
 ///   interceptors see. By default it is the `NamedService::NAME` of the tonic server struct
-///   beside the trait (`GreeterServer` for `Greeter`), which must then be in scope.
+///   beside the trait (`GreeterServer` for `Greeter`), which must then be in scope. The
+///   struct is named after the trait as the impl writes it, so a trait imported under
+///   another name (`use pb::greeter_server::Greeter as Svc`) needs this argument.
 /// - `crate = "path"`: where the runtime is, when it is renamed or re-exported.
 ///
 /// On one method of the impl:
@@ -133,6 +135,15 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   name in UpperCamelCase;
 /// - `#[intercepted(context = ctx)]`: binds the call's `Context` to `ctx` in the body, to
 ///   set a code, details or trailers from the handler.
+///
+/// These options may sit under `#[cfg_attr(...)]`, and a method (or an associated stream
+/// type) may be written twice under `#[cfg(...)]` and `#[cfg(not(...))]`: each item is
+/// expanded from what it says itself.
+///
+/// Other attributes on a method, such as `#[tracing::instrument]`, are expanded after
+/// `#[intercepted]` and see the request parameter under its own name
+/// (`skip(request)`, `fields(id = %request.get_ref().id)`); their span covers the
+/// interceptors too.
 ///
 /// # Examples
 ///
@@ -192,7 +203,11 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// A compile error, on the offending token, for: an item that is not the impl of a trait,
 /// an inherent impl, the attribute placed below `#[tonic::async_trait]` (the message says to
 /// swap them), an empty or malformed list, an entry that is not an interceptor (naming its
-/// type), a method that is not an `async fn`, and unknown or repeated arguments. For
+/// type), a method that is not an `async fn`, a request or response body that is neither a
+/// prost message nor a stream of them (a service with another codec), a signature that
+/// names the type behind an associated stream type instead of `Self::XStream`, and unknown
+/// or repeated arguments. Whether a method streams is read from its types, so aliases and
+/// re-exports of tonic's `Request`, `Response` and `Streaming` make no difference. For
 /// example, the order of the two attributes matters:
 ///
 /// ```compile_fail

@@ -3,19 +3,9 @@
 
 pub use crate::context::CallState;
 pub use crate::errors::into_status::into_status;
-pub use crate::server::mode::{Message, RequestStream, ResponseStream};
+pub use crate::server::probe::*;
 pub use crate::server::response_stream::InterceptedStream;
 pub use crate::server::serve::{method_name, serve};
-
-/// `<T as Identity>::This` is `T`: how the expansion names a service's own stream types.
-pub trait Identity {
-    /// `Self`.
-    type This: ?Sized;
-}
-
-impl<T: ?Sized> Identity for T {
-    type This = T;
-}
 
 /// An entry of `#[intercepted(...)]`, checked with autoref specialization:
 /// `(&Checked(&entry)).__grpc_interceptor_checked()` is `&entry` when it is an

@@ -1,6 +1,6 @@
 //! Errors that keep the user's item: emit it with the errors so no cascade follows.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 
 /// The item as written, followed by the errors.
@@ -41,4 +41,23 @@ pub(crate) fn debug_print(name: &str, out: &TokenStream) {
     if std::env::var_os("GRPC_INTERCEPTOR_MACROS_DEBUG").is_some() {
         eprintln!("#[{name}] expands to:\n{out}\n");
     }
+}
+
+/// `tokens`, every one of them spanned at `span`: an error about the expression they make
+/// then points at `span`.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut new =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                token = TokenTree::Group(new);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

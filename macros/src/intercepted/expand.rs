@@ -1,29 +1,38 @@
 //! The expansion of `#[intercepted]`: every method body runs inside the interceptor chain.
 //!
 //! ```text
-//! async fn execute(&self, request: Request<In>) -> Result<Response<Out>, Status> { body }
+//! async fn execute(&self, mut request: Request<In>) -> Result<Response<Out>, Status> { body }
 //! ```
 //! becomes
 //! ```text
-//! async fn execute(&self, __request: Request<In>) -> Result<Response<Out>, Status> {
+//! async fn execute(&self, request: Request<In>) -> Result<Response<Out>, Status> {
 //!     static NAME: OnceLock<MethodName> = ..;
 //!     let state = CallState::default();
-//!     serve(&(&(a), &(b),), name, (Message, Message), __request, &state,
-//!           move |request: Request<In>, _| async move { body }).await
+//!     serve(&(&(a), &(b),), name, (request mode, response mode), request, &state,
+//!           move |mut request: Request<In>, _| async move { body }).await
 //! }
 //! ```
-//! Associated stream types become `InterceptedStream<T>`; inside the bodies, `Self::T`
-//! still means the type the user wrote.
+//! The signature keeps the request parameter's name, so that attributes on the method that
+//! name it (`#[tracing::instrument(skip(request))]`, expanded after this one and after
+//! `#[async_trait]`) find it; only a pattern that binds no single name (`_`, a
+//! destructuring) is renamed there, as async-trait itself does.
+//! The modes (a message or a stream, each way) are chosen by the types, where they are
+//! known: each side's body type is probed by method resolution (see the runtime's
+//! `probe` module), so that aliases and re-exports of tonic's types make no difference.
+//! Associated types (in a tonic service trait, all are response streams) become
+//! `InterceptedStream<T>`; inside the bodies, `Self::T` still means the type the user
+//! wrote, through `<Self::T as HandlerStream>::Stream`.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ImplItem, ItemImpl, Path, PathArguments};
+use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Pat, Path, PathArguments, Type};
 
 use super::args::{InterceptedArgs, is_helper};
 use super::validate::{Method, Service};
+use crate::common::diag::respan;
 
 pub(crate) fn expand(
     rt: &Path,
@@ -38,45 +47,41 @@ pub(crate) fn expand(
             quote!(<#server<()> as #rt::__private::tonic::server::NamedService>::NAME)
         }
     };
-    let interceptors = args.interceptors.iter().map(|expr| {
-        // Spanned on the entry: one that is no interceptor is reported there, once.
-        let span = Span::call_site().located_at(expr.span());
-        quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
-    });
-    let interceptors = quote!(&(#(#interceptors,)*));
-    let originals: HashMap<String, TokenStream> = service
-        .streams
+    let interceptors: Vec<TokenStream> = args
+        .interceptors
         .iter()
-        .map(|(name, ty)| {
-            (
-                name.clone(),
-                quote!(<#ty as #rt::__private::Identity>::This),
-            )
+        .map(|expr| {
+            // Spanned on the entry: one that is no interceptor is reported there, once.
+            let span = Span::call_site().located_at(expr.span());
+            quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
         })
         .collect();
+    let interceptors = interceptor_tuple(&interceptors);
+    let interceptors = quote!(&#interceptors);
 
     let mut item = item.clone();
-    for impl_item in &mut item.items {
+    for (index, impl_item) in item.items.iter_mut().enumerate() {
         match impl_item {
             ImplItem::Type(t) => {
                 let ty = &t.ty;
-                t.ty =
-                    syn::parse_quote_spanned!(ty.span()=> #rt::__private::InterceptedStream<#ty>);
+                let wrapped = quote!(#rt::__private::InterceptedStream<#ty>);
+                let span = Span::call_site().located_at(ty.span());
+                t.ty = syn::parse2(respan(wrapped, span))?;
             }
             ImplItem::Fn(f) => {
                 f.attrs.retain(|a| !is_helper(a));
-                let Some(method) = service.methods.get(&f.sig.ident.to_string()) else {
+                let Some(method) = service.methods.get(&index) else {
                     continue;
                 };
                 let body = MethodBody {
                     rt,
                     interceptors: &interceptors,
                     service_name: &service_name,
-                    originals: &originals,
+                    streams: &service.streams,
                 };
                 f.block = syn::parse2(body.expand(f, method))?;
                 if let Some(FnArg::Typed(request)) = f.sig.inputs.iter_mut().nth(1) {
-                    let ident = request_ident();
+                    let ident = request_binding(method.request.0);
                     *request.pat = syn::parse_quote!(#ident);
                 }
             }
@@ -85,6 +90,20 @@ pub(crate) fn expand(
     }
     add_async_trait(&mut item, rt);
     Ok(quote!(#item))
+}
+
+/// The interceptors as one tuple, the first outermost. Tuples are interceptors up to 12
+/// entries, so a longer list nests its tail in the twelfth: `(a, .., k, (l, m, ..))` runs
+/// in the same order.
+fn interceptor_tuple(entries: &[TokenStream]) -> TokenStream {
+    const MAX: usize = 12;
+    match entries.split_at_checked(MAX - 1) {
+        Some((head, tail)) if entries.len() > MAX => {
+            let tail = interceptor_tuple(tail);
+            quote!((#(#head,)* #tail,))
+        }
+        _ => quote!((#(#entries,)*)),
+    }
 }
 
 /// `#[async_trait]` on the impl, unless it is there already: tonic's traits need it.
@@ -100,15 +119,21 @@ pub(crate) fn add_async_trait(item: &mut ItemImpl, rt: &Path) {
     }
 }
 
-fn request_ident() -> Ident {
-    Ident::new("__grpc_interceptor_request", Span::mixed_site())
+/// The name the signature gives the request: the user's own, when the pattern is one name
+/// (`mut` and `ref` go with the pattern to the handler, as async-trait also drops them from
+/// the signature), or a hygienic one.
+fn request_binding(pat: &Pat) -> Ident {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() => p.ident.clone(),
+        _ => Ident::new("__grpc_interceptor_request", Span::mixed_site()),
+    }
 }
 
 struct MethodBody<'a> {
     rt: &'a Path,
     interceptors: &'a TokenStream,
     service_name: &'a TokenStream,
-    originals: &'a HashMap<String, TokenStream>,
+    streams: &'a HashSet<&'a Ident>,
 }
 
 impl MethodBody<'_> {
@@ -127,24 +152,26 @@ impl MethodBody<'_> {
                 quote!(#name)
             }
         };
-        let request_kind = if method.streaming_request {
-            quote!(RequestStream)
-        } else {
-            quote!(Message)
-        };
-        let response_kind = if method.streaming_response {
-            quote!(ResponseStream)
-        } else {
-            quote!(Message)
-        };
         let (request_pat, request_ty) = method.request;
         let request_ty = self.rewrite(quote!(#request_ty));
-        let output = match &f.sig.output {
-            syn::ReturnType::Type(_, ty) => {
-                let ty = self.rewrite(quote!(#ty));
-                quote_spanned!(ty.span()=> #ty)
-            }
-            syn::ReturnType::Default => quote!(()),
+        let (output, output_span) = match &f.sig.output {
+            syn::ReturnType::Type(_, ty) => (self.rewrite(quote!(#ty)), body_span(ty)),
+            syn::ReturnType::Default => (quote!(()), f.sig.ident.span()),
+        };
+        let request = request_binding(request_pat);
+        // Spanned on the user's types: a body that is neither a message nor a stream is
+        // reported there, once.
+        let request_mode = quote_spanned! {Span::call_site().located_at(body_span(method.request.1))=>
+            (&#rt::__private::Probe::<
+                <#request_ty as #rt::__private::HandlerRequest>::Body,
+            >::new())
+            .__grpc_interceptor_request_mode()
+        };
+        let response_mode = quote_spanned! {Span::call_site().located_at(output_span)=>
+            (&&#rt::__private::Probe::<
+                <#output as #rt::__private::HandlerOutput>::Body,
+            >::new())
+            .__grpc_interceptor_response_mode()
         };
         let block = &f.block;
         let body = self.rewrite(quote!(#block));
@@ -152,17 +179,20 @@ impl MethodBody<'_> {
             Some(ident) => quote!(#[allow(unused_mut)] mut #ident),
             None => quote!(_),
         };
-        let request = request_ident();
         quote! {{
             #[allow(unused_imports)]
-            use #rt::__private::{CheckedInterceptor as _, InterceptorEntry as _};
+            use #rt::__private::{
+                CheckedInterceptor as _, InterceptorEntry as _, ProbeRequestMessage as _,
+                ProbeRequestOther as _, ProbeResponseMessage as _, ProbeResponseOther as _,
+                ProbeResponseStream as _,
+            };
             static __GRPC_INTERCEPTOR_METHOD: #rt::__private::OnceLock<#rt::MethodName> =
                 #rt::__private::OnceLock::new();
             let __grpc_interceptor_state = #rt::__private::CallState::default();
             #rt::__private::serve(
                 #interceptors,
                 #rt::__private::method_name(&__GRPC_INTERCEPTOR_METHOD, #service_name, #proto_name),
-                (#rt::__private::#request_kind, #rt::__private::#response_kind),
+                (#request_mode, #response_mode),
                 #request,
                 &__grpc_interceptor_state,
                 move |#request_pat: #request_ty, #context| async move {
@@ -181,7 +211,8 @@ impl MethodBody<'_> {
         }}
     }
 
-    /// Replaces `Self::Stream` with the type the user wrote for it.
+    /// Replaces `Self::Stream` with the type the user wrote for it, which the expansion
+    /// wrapped: `<Self::Stream as HandlerStream>::Stream`.
     fn rewrite(&self, tokens: TokenStream) -> TokenStream {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         let mut out = TokenStream::new();
@@ -199,9 +230,10 @@ impl MethodBody<'_> {
                 && id == "Self"
                 && a.as_char() == ':'
                 && b.as_char() == ':'
-                && let Some(original) = self.originals.get(&name.to_string())
+                && self.streams.contains(&name)
             {
-                out.extend(original.clone());
+                let rt = self.rt;
+                out.extend(quote!(<#id::#name as #rt::__private::HandlerStream>::Stream));
                 rest = after;
                 continue;
             }
@@ -219,11 +251,31 @@ impl MethodBody<'_> {
     }
 }
 
+/// Where to report a body type that is neither a message nor a stream: the innermost first
+/// type argument (`Note` in `tonic::Request<Note>` or in `Result<tonic::Response<Note>, _>`).
+/// Only the caret depends on this; the mode is the types'.
+fn body_span(mut ty: &Type) -> Span {
+    while let Type::Path(path) = ty
+        && let Some(PathArguments::AngleBracketed(args)) =
+            path.path.segments.last().map(|s| &s.arguments)
+        && let Some(GenericArgument::Type(inner)) = args
+            .args
+            .iter()
+            .find(|a| matches!(a, GenericArgument::Type(_)))
+    {
+        ty = inner;
+    }
+    ty.span()
+}
+
 /// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`.
+/// Located at the trait's name, from the macro: when it is not found, the error is there and
+/// also points at the attribute that looked for it.
 fn server_path(trait_path: &Path) -> Path {
     let mut path = trait_path.clone();
     if let Some(last) = path.segments.last_mut() {
-        last.ident = format_ident!("{}Server", last.ident, span = last.ident.span());
+        let span = Span::call_site().located_at(last.ident.span());
+        last.ident = format_ident!("{}Server", last.ident, span = span);
         last.arguments = PathArguments::None;
     }
     path
@@ -231,7 +283,7 @@ fn server_path(trait_path: &Path) -> Path {
 
 /// The proto name tonic-build derived `ident` from: `execute_server_stream` gives
 /// `ExecuteServerStream`.
-fn upper_camel(ident: &Ident) -> String {
+pub(crate) fn upper_camel(ident: &Ident) -> String {
     let name = ident.to_string();
     let name = name.strip_prefix("r#").unwrap_or(&name);
     name.split('_')
@@ -247,6 +299,46 @@ fn upper_camel(ident: &Ident) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nests_long_interceptor_lists_in_tuples_of_twelve() {
+        let entries = |n: usize| -> Vec<TokenStream> {
+            (0..n)
+                .map(|i| quote::ToTokens::to_token_stream(&format_ident!("i{i}")))
+                .collect()
+        };
+        let tuple = |n: usize| syn::parse2::<syn::TypeTuple>(interceptor_tuple(&entries(n)));
+        let arity = |t: &syn::TypeTuple| t.elems.len();
+        assert_eq!(arity(&tuple(12).unwrap()), 12);
+        let fourteen = tuple(14).unwrap();
+        assert_eq!(arity(&fourteen), 12);
+        let Some(syn::Type::Tuple(tail)) = fourteen.elems.last() else {
+            panic!("the tail is nested")
+        };
+        assert_eq!(
+            quote!(#tail).to_string(),
+            quote!((i11, i12, i13,)).to_string()
+        );
+        // 11 + 11 + 12: two levels of nesting, every tuple within the limit.
+        let thirty_four = tuple(34).unwrap();
+        let Some(syn::Type::Tuple(second)) = thirty_four.elems.last() else {
+            panic!("nested")
+        };
+        let Some(syn::Type::Tuple(third)) = second.elems.last() else {
+            panic!("nested twice")
+        };
+        assert_eq!((arity(second), arity(third)), (12, 12));
+    }
+
+    #[test]
+    fn keeps_the_request_name_of_a_one_name_pattern_only() {
+        let name = |pat: Pat| request_binding(&pat).to_string();
+        assert_eq!(name(syn::parse_quote!(request)), "request");
+        assert_eq!(name(syn::parse_quote!(mut req)), "req");
+        assert_eq!(name(syn::parse_quote!(ref req)), "req");
+        assert_eq!(name(syn::parse_quote!(_)), "__grpc_interceptor_request");
+        assert_eq!(name(syn::parse_quote!(r @ _)), "__grpc_interceptor_request");
+    }
 
     #[test]
     fn derives_proto_names_and_server_paths() {

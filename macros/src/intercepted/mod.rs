@@ -2,6 +2,7 @@
 //! service impl, the first listed outermost.
 
 mod args;
+mod cfg;
 mod expand;
 mod fallback;
 mod validate;
@@ -13,7 +14,8 @@ use crate::common::paths::runtime_path;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let out = match syn::parse2::<syn::ItemImpl>(item.clone()) {
-        Ok(item_impl) => {
+        Ok(mut item_impl) => {
+            cfg::split_cfg_attrs(&mut item_impl);
             let mut errors = Errors::default();
             let args = errors.ok(args::InterceptedArgs::parse(args));
             let rt = runtime_path(args.as_ref().and_then(|a| a.krate.as_ref()), &mut errors);

@@ -1,30 +1,32 @@
 //! What `#[intercepted]` accepts: the `async fn`s of a tonic service trait impl.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use syn::{
-    FnArg, GenericArgument, GenericParam, ImplItem, ImplItemFn, ItemImpl, Pat, Path, PathArguments,
-    Type,
+    FnArg, GenericArgument, GenericParam, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Path,
+    PathArguments, ReturnType, Type,
 };
 
 use super::args::MethodArgs;
+use super::expand::upper_camel;
 use crate::common::diag::Errors;
 
 /// A validated service impl.
 pub(crate) struct Service<'a> {
     pub(crate) trait_path: &'a Path,
-    /// The associated (response stream) types, by name.
-    pub(crate) streams: HashMap<String, &'a Type>,
-    pub(crate) methods: HashMap<String, Method<'a>>,
+    /// The names of the associated types: in a tonic service trait, all are response
+    /// streams.
+    pub(crate) streams: HashSet<&'a Ident>,
+    /// The methods, by their position in the impl's items: a name can be there twice,
+    /// under `#[cfg(...)]` and `#[cfg(not(...))]`, and each is expanded as written.
+    pub(crate) methods: HashMap<usize, Method<'a>>,
 }
 
 /// One service method.
 pub(crate) struct Method<'a> {
     pub(crate) args: MethodArgs,
     pub(crate) request: (&'a Pat, &'a Type),
-    pub(crate) streaming_request: bool,
-    pub(crate) streaming_response: bool,
 }
 
 pub(crate) fn not_an_impl(args: &TokenStream, item: &TokenStream) -> syn::Error {
@@ -70,17 +72,18 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
             ),
         ));
     };
-    let streams: HashMap<String, &Type> = item
+    let stream_types: Vec<(&Ident, &Type)> = item
         .items
         .iter()
         .filter_map(|i| match i {
-            ImplItem::Type(t) => Some((t.ident.to_string(), &t.ty)),
+            ImplItem::Type(t) => Some((&t.ident, &t.ty)),
             _ => None,
         })
         .collect();
+    let streams = stream_types.iter().map(|(name, _)| *name).collect();
     let mut methods = HashMap::new();
     let mut below_async_trait = false;
-    for item in &item.items {
+    for (index, item) in item.items.iter().enumerate() {
         let ImplItem::Fn(f) = item else { continue };
         if is_async_trait_output(f) {
             if !below_async_trait {
@@ -99,11 +102,14 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
                 continue;
             }
         };
-        match method(f, args, &streams) {
+        match method(f, args) {
             Ok(m) => {
-                methods.insert(f.sig.ident.to_string(), m);
+                methods.insert(index, m);
             }
             Err(err) => errors.push(err),
+        }
+        if let Some(err) = stream_by_its_type(f, &stream_types) {
+            errors.push(err);
         }
     }
     errors.finish()?;
@@ -112,6 +118,49 @@ pub(crate) fn service(item: &ItemImpl) -> syn::Result<Service<'_>> {
         streams,
         methods,
     })
+}
+
+/// A return type that names the type an associated stream type is defined as, instead of
+/// `Self::X`: right without `#[intercepted]`, which wraps `X`, so that the two no longer
+/// agree (and rustc's errors would name the wrapper).
+fn stream_by_its_type(f: &ImplItemFn, stream_types: &[(&Ident, &Type)]) -> Option<syn::Error> {
+    let ReturnType::Type(_, output) = &f.sig.output else {
+        return None;
+    };
+    // Of several stream types defined alike, the method's own (tonic's `{Method}Stream`).
+    let own = format!("{}Stream", upper_camel(&f.sig.ident));
+    let (found, name) = stream_types
+        .iter()
+        .filter_map(|(name, ty)| Some((find_type(output, ty)?, *name)))
+        .min_by_key(|(_, name)| **name != own)?;
+    Some(syn::Error::new_spanned(
+        found,
+        format!(
+            "the response stream must be named `Self::{name}` in an `#[intercepted]` impl\n\nhelp: `#[intercepted]` wraps `type {name}` to run the interceptors on its messages, so the type it is defined as is no longer the same type; write `Self::{name}` here"
+        ),
+    ))
+}
+
+/// `target` as it is written inside `ty`, if it is.
+fn find_type<'a>(ty: &'a Type, target: &Type) -> Option<&'a Type> {
+    if ty == target {
+        return Some(ty);
+    }
+    match ty {
+        Type::Path(path) => path.path.segments.iter().find_map(|segment| {
+            let PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                GenericArgument::Type(inner) => find_type(inner, target),
+                _ => None,
+            })
+        }),
+        Type::Paren(inner) => find_type(&inner.elem, target),
+        Type::Group(inner) => find_type(&inner.elem, target),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(|t| find_type(t, target)),
+        _ => None,
+    }
 }
 
 /// `#[async_trait]` has already turned this `async fn` into a `fn` returning a boxed future.
@@ -123,11 +172,7 @@ pub(crate) fn is_async_trait_output(f: &ImplItemFn) -> bool {
         .any(|p| matches!(p, GenericParam::Lifetime(l) if l.lifetime.ident == "async_trait"))
 }
 
-fn method<'a>(
-    f: &'a ImplItemFn,
-    args: MethodArgs,
-    streams: &HashMap<String, &Type>,
-) -> syn::Result<Method<'a>> {
+fn method(f: &ImplItemFn, args: MethodArgs) -> syn::Result<Method<'_>> {
     if f.sig.asyncness.is_none() {
         return Err(syn::Error::new_spanned(
             f.sig.fn_token,
@@ -149,44 +194,7 @@ fn method<'a>(
             ));
         }
     };
-    let streaming_response = match &f.sig.output {
-        syn::ReturnType::Type(_, ty) => mentions_self_type(quote::quote!(#ty), streams),
-        syn::ReturnType::Default => false,
-    };
-    Ok(Method {
-        args,
-        request,
-        streaming_request: is_streaming_request(request.1),
-        streaming_response,
-    })
-}
-
-/// `Request<Streaming<M>>`, whatever the paths: tonic's client-streaming request type.
-fn is_streaming_request(ty: &Type) -> bool {
-    let Type::Path(p) = ty else { return false };
-    let Some(last) = p.path.segments.last() else {
-        return false;
-    };
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return false;
-    };
-    args.args.iter().any(|arg| {
-        matches!(arg, GenericArgument::Type(Type::Path(inner))
-            if inner.path.segments.last().is_some_and(|s| s.ident == "Streaming"))
-    })
-}
-
-/// Whether `tokens` name `Self::X` for one of the impl's associated types.
-pub(crate) fn mentions_self_type(tokens: TokenStream, streams: &HashMap<String, &Type>) -> bool {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    tokens.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Group(g) => mentions_self_type(g.stream(), streams),
-        TokenTree::Ident(id) if id == "Self" => {
-            matches!(tokens.get(i + 3), Some(TokenTree::Ident(name)) if streams.contains_key(&name.to_string()))
-                && matches!((tokens.get(i + 1), tokens.get(i + 2)), (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':')
-        }
-        _ => false,
-    })
+    Ok(Method { args, request })
 }
 
 #[cfg(test)]
@@ -195,28 +203,82 @@ mod tests {
     use syn::parse_quote;
 
     #[test]
-    fn finds_modes_from_the_signatures() {
+    fn reads_methods_stream_names_and_options_but_not_modes() {
+        // Modes come from the types, in the expansion: no spelling is looked at here.
         let item: ItemImpl = parse_quote! {
             impl Svc for S {
                 type OutStream = Box<dyn Stream>;
                 async fn unary(&self, r: Request<M>) -> Result<Response<M>, Status> { todo!() }
-                async fn client(&self, r: Request<Streaming<M>>) -> Result<Response<M>, Status> { todo!() }
+                async fn client(&self, r: Incoming<M>) -> Result<Response<M>, Status> { todo!() }
                 async fn server(&self, r: Request<M>) -> Result<Response<Self::OutStream>, Status> { todo!() }
-                async fn bidi(&self, r: tonic::Request<tonic::Streaming<M>>) -> Result<Response<Self::OutStream>, Status> { todo!() }
                 #[intercepted(skip)]
                 async fn skipped(&self, r: Request<M>) -> Result<Response<M>, Status> { todo!() }
             }
         };
         let service = service(&item).unwrap();
-        let mode = |n: &str| {
-            let m = &service.methods[n];
-            (m.streaming_request, m.streaming_response)
+        let names: Vec<String> = service.streams.iter().map(|i| i.to_string()).collect();
+        assert_eq!(names, ["OutStream"]);
+        assert_eq!(service.methods.len(), 4);
+        let ty = service.methods[&2].request.1;
+        assert_eq!(ty, &parse_quote!(Incoming<M>));
+        assert!(service.methods[&4].args.skip.is_present());
+        assert!(!service.methods[&1].args.skip.is_present());
+    }
+
+    #[test]
+    fn keeps_each_cfg_alternative_of_a_method_apart() {
+        let item: ItemImpl = parse_quote! {
+            impl Svc for S {
+                #[cfg(unix)]
+                async fn f(&self, request: Request<M>) -> Result<Response<M>, Status> { todo!() }
+                #[cfg(not(unix))]
+                #[intercepted(skip)]
+                async fn f(&self, req: Single) -> Result<Response<M>, Status> { todo!() }
+            }
         };
-        assert_eq!(mode("unary"), (false, false));
-        assert_eq!(mode("client"), (true, false));
-        assert_eq!(mode("server"), (false, true));
-        assert_eq!(mode("bidi"), (true, true));
-        assert!(service.methods["skipped"].args.skip.is_present());
+        let service = service(&item).unwrap();
+        let request: Pat = parse_quote!(request);
+        let req: Pat = parse_quote!(req);
+        assert_eq!(service.methods[&0].request.0, &request);
+        assert_eq!(service.methods[&1].request.0, &req);
+        assert!(!service.methods[&0].args.skip.is_present());
+        assert!(service.methods[&1].args.skip.is_present());
+    }
+
+    #[test]
+    fn asks_for_self_stream_where_a_signature_names_the_type_behind_it() {
+        let err = |item: ItemImpl| {
+            service(&item)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let concrete = err(parse_quote! {
+            impl Svc for S {
+                type AStream = Outputs;
+                type BStream = Outputs;
+                async fn b(&self, r: Request<M>) -> Result<Response<Outputs>, Status> { todo!() }
+            }
+        });
+        assert!(
+            concrete.starts_with("the response stream must be named `Self::BStream`"),
+            "{concrete}"
+        );
+        let aliased = err(parse_quote! {
+            impl Svc for S {
+                type AStream = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
+                async fn a(&self, r: Request<M>) -> Reply<Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>> { todo!() }
+            }
+        });
+        assert!(aliased.contains("`Self::AStream`"), "{aliased}");
+        let fine = err(parse_quote! {
+            impl Svc for S {
+                type AStream = Outputs;
+                async fn a(&self, r: Request<M>) -> Result<Response<Self::AStream>, Status> { todo!() }
+                async fn u(&self, r: Request<Outputs>) -> Result<Response<M>, Status> { todo!() }
+            }
+        });
+        assert_eq!(fine, "");
     }
 
     #[test]

@@ -12,13 +12,14 @@
 //! body is still checked and every name in it resolved, the struct can still be listed in
 //! `#[intercepted(...)]`, and the only error is the one that says what to fix.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::{Attribute, GenericParam, Ident, ItemFn, Lifetime, Path, ReturnType};
 
 use super::repair::{Names, repair, type_paths};
 use super::validate::{Output, PARAMS, Param, Ref, Signature};
+use crate::common::diag::respan;
 
 /// The expansion of a correct interceptor.
 pub(crate) fn expand(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStream {
@@ -220,23 +221,4 @@ fn split_attrs(attrs: &[Attribute]) -> (Vec<&Attribute>, Vec<&Attribute>) {
     attrs
         .iter()
         .partition(|a| a.path().is_ident("doc") || a.path().is_ident("cfg"))
-}
-
-/// `tokens`, every one of them spanned at `span`: an error about the expression they make
-/// then points at `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut new =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                new.set_span(span);
-                token = TokenTree::Group(new);
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
-        .collect()
 }

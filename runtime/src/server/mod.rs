@@ -2,6 +2,7 @@
 //! macro support), and [`TrailersLayer`] for trailers after successful unary calls.
 
 pub(crate) mod mode;
+pub(crate) mod probe;
 mod request_stream;
 pub(crate) mod response_stream;
 pub(crate) mod serve;
