@@ -51,6 +51,7 @@ pub mod client;
 mod context;
 pub mod errors;
 mod interceptor;
+pub mod interceptors;
 pub mod lifecycle;
 mod message;
 mod method_name;

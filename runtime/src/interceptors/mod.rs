@@ -1,0 +1,31 @@
+//! Ready-made interceptors, each behind a cargo feature of its own, for both sides, on
+//! `#[intercepted(...)]` lists, `client::intercept` and server layers alike:
+//!
+//! | module | feature | what |
+//! |---|---|---|
+//! | [`selector`] | `selector` | run an interceptor only for some methods |
+//! | [`auth`] | `auth` | bearer-token (or any metadata) authentication, the principal in the call's storage |
+//! | [`request_id`] | `request-id` | `x-request-id` propagated or made up, in storage, headers and trailers |
+//! | [`deadline`] | `deadline` | client default timeout; server minimum and maximum deadline; propagation |
+//! | [`limit`] | `limit` | rate limit (token bucket) and concurrency limit, `RESOURCE_EXHAUSTED` with a retry hint |
+//! | [`trace`] | `tracing` | a `tracing` span per call (OpenTelemetry RPC conventions), W3C trace context |
+//! | [`metrics`] | `metrics` | call counts, durations and message counts through the `metrics` facade |
+//!
+//! Order them outermost first; for example a server's list
+//! `(Tracing, RequestIds, Metrics, auth, ExceptionToStatus::default())` traces and counts
+//! the calls `auth` rejects, and the request id is in the storage before anything logs.
+
+#[cfg(feature = "auth")]
+pub mod auth;
+#[cfg(feature = "deadline")]
+pub mod deadline;
+#[cfg(feature = "limit")]
+pub mod limit;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(feature = "request-id")]
+pub mod request_id;
+#[cfg(feature = "selector")]
+pub mod selector;
+#[cfg(feature = "tracing")]
+pub mod trace;
