@@ -7,6 +7,7 @@
 //! | [`auth`] | `auth` | bearer-token (or any metadata) authentication, the principal in the call's storage |
 //! | [`request_id`] | `request-id` | `x-request-id` propagated or made up, in storage, headers and trailers |
 //! | [`deadline`] | `deadline` | client default timeout; server minimum and maximum deadline; propagation |
+//! | [`retry`] | `retry` | client retries as gRFC A6 describes: backoff with jitter, deadline budget, throttling, replayed client streams |
 //! | [`limit`] | `limit` | rate limit (token bucket) and concurrency limit, `RESOURCE_EXHAUSTED` with a retry hint |
 //! | [`trace`] | `tracing` | a `tracing` span per call (OpenTelemetry RPC conventions), W3C trace context |
 //! | [`metrics`] | `metrics` | call counts, durations and message counts through the `metrics` facade |
@@ -25,6 +26,8 @@ pub mod limit;
 pub mod metrics;
 #[cfg(feature = "request-id")]
 pub mod request_id;
+#[cfg(feature = "retry")]
+pub mod retry;
 #[cfg(feature = "selector")]
 pub mod selector;
 #[cfg(feature = "tracing")]
