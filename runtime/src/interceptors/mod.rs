@@ -10,12 +10,15 @@
 //! | [`retry`] | `retry` | client retries as gRFC A6 describes: backoff with jitter, deadline budget, throttling, replayed client streams |
 //! | [`limit`] | `limit` | rate limit (token bucket) and concurrency limit, `RESOURCE_EXHAUSTED` with a retry hint |
 //! | [`trace`] | `tracing` | a `tracing` span per call (OpenTelemetry RPC conventions), W3C trace context |
+//! | [`access_log`] | `access-log` | one log event per call, payloads optional, truncated and redacted |
 //! | [`metrics`] | `metrics` | call counts, durations and message counts through the `metrics` facade |
 //!
 //! Order them outermost first; for example a server's list
 //! `(Tracing, RequestIds, Metrics, auth, ExceptionToStatus::default())` traces and counts
 //! the calls `auth` rejects, and the request id is in the storage before anything logs.
 
+#[cfg(feature = "access-log")]
+pub mod access_log;
 #[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "deadline")]

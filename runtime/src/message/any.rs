@@ -2,6 +2,7 @@
 //! messages, logging sizes).
 
 use std::any::Any;
+use std::fmt;
 
 use crate::WireMessage;
 
@@ -26,6 +27,10 @@ pub trait AnyMessage: Any + Send {
 
     /// The length of the encoded message (uncompressed), where known without encoding it.
     fn encoded_size(&self) -> Option<usize>;
+
+    /// The message's `Debug` form (for a [`WireMessage`], its length: the wire does not
+    /// say how to decode it).
+    fn as_debug(&self) -> &dyn fmt::Debug;
 }
 
 impl dyn AnyMessage {
@@ -35,13 +40,17 @@ impl dyn AnyMessage {
     }
 }
 
-impl<M: prost::Message + 'static> AnyMessage for M {
+impl<M: prost::Message + fmt::Debug + 'static> AnyMessage for M {
     fn type_name(&self) -> &'static str {
         std::any::type_name::<M>()
     }
 
     fn encoded_size(&self) -> Option<usize> {
         Some(prost::Message::encoded_len(self))
+    }
+
+    fn as_debug(&self) -> &dyn fmt::Debug {
+        self
     }
 }
 
@@ -52,5 +61,9 @@ impl AnyMessage for WireMessage {
 
     fn encoded_size(&self) -> Option<usize> {
         self.known_len()
+    }
+
+    fn as_debug(&self) -> &dyn fmt::Debug {
+        self
     }
 }

@@ -39,7 +39,7 @@ pub trait Payload: sealed::Sealed + Send + 'static {
     fn observe(&mut self, f: impl FnMut(&dyn AnyMessage) + Send + 'static);
 }
 
-impl<M: prost::Message + Clone + 'static> Payload for M {
+impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Payload for M {
     const IS_STREAM: bool = false;
 
     fn replica(&mut self) -> Self {

@@ -47,13 +47,13 @@ pub struct RequestStream;
 #[derive(Clone, Copy, Debug)]
 pub struct ResponseStream;
 
-impl<M: prost::Message + Clone + 'static> Inward<M> for Message {
+impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Inward<M> for Message {
     fn inward(body: M) -> M {
         body
     }
 }
 
-impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
+impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Kind<M> for Message {
     type Payload = M;
     type Out = M;
 
@@ -98,13 +98,17 @@ impl<M: prost::Message + Clone + 'static> Kind<M> for Message {
     }
 }
 
-impl<M: prost::Message + Default + Clone + 'static> Inward<tonic::Streaming<M>> for RequestStream {
+impl<M: prost::Message + std::fmt::Debug + Default + Clone + 'static> Inward<tonic::Streaming<M>>
+    for RequestStream
+{
     fn inward(body: tonic::Streaming<M>) -> MessageStream<M> {
         MessageStream::from_tonic(body)
     }
 }
 
-impl<M: prost::Message + Default + Clone + 'static> Kind<tonic::Streaming<M>> for RequestStream {
+impl<M: prost::Message + std::fmt::Debug + Default + Clone + 'static> Kind<tonic::Streaming<M>>
+    for RequestStream
+{
     type Payload = MessageStream<M>;
     type Out = tonic::Streaming<M>;
 

@@ -46,7 +46,7 @@ impl<T> Default for Probe<T> {
 
 // The bounds are those of the mode's conversions: a type that misses one gets the error of
 // the last candidate, not one about the runtime's internals.
-impl<M: prost::Message + Default + Clone + 'static> Probe<tonic::Streaming<M>> {
+impl<M: prost::Message + std::fmt::Debug + Default + Clone + 'static> Probe<tonic::Streaming<M>> {
     /// A client stream.
     pub fn __grpc_interceptor_request_mode(&self) -> RequestStream {
         RequestStream
@@ -59,7 +59,7 @@ pub trait ProbeRequestMessage {
     fn __grpc_interceptor_request_mode(&self) -> Message;
 }
 
-impl<M: prost::Message + Clone + 'static> ProbeRequestMessage for Probe<M> {
+impl<M: prost::Message + std::fmt::Debug + Clone + 'static> ProbeRequestMessage for Probe<M> {
     fn __grpc_interceptor_request_mode(&self) -> Message {
         Message
     }
@@ -88,7 +88,7 @@ pub trait ProbeResponseMessage {
     fn __grpc_interceptor_response_mode(&self) -> Message;
 }
 
-impl<M: prost::Message + Clone + 'static> ProbeResponseMessage for &Probe<M> {
+impl<M: prost::Message + std::fmt::Debug + Clone + 'static> ProbeResponseMessage for &Probe<M> {
     fn __grpc_interceptor_response_mode(&self) -> Message {
         Message
     }
@@ -133,7 +133,7 @@ impl<T> ProbeResponseOther<T> for Probe<T> {
 pub trait InterceptableRequest {}
 
 #[diagnostic::do_not_recommend]
-impl<M: prost::Message> InterceptableRequest for M {}
+impl<M: prost::Message + std::fmt::Debug> InterceptableRequest for M {}
 
 /// What a response of an `#[intercepted]` method can carry; see [`InterceptableRequest`].
 #[diagnostic::on_unimplemented(
@@ -144,7 +144,7 @@ impl<M: prost::Message> InterceptableRequest for M {}
 pub trait InterceptableResponse {}
 
 #[diagnostic::do_not_recommend]
-impl<M: prost::Message> InterceptableResponse for M {}
+impl<M: prost::Message + std::fmt::Debug> InterceptableResponse for M {}
 
 /// What a tonic service method takes: `tonic::Request<Body>`.
 #[diagnostic::on_unimplemented(
