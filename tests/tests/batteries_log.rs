@@ -86,7 +86,7 @@ async fn one_line_per_call_and_payloads_only_when_asked_for() {
     assert_eq!(lines[0]["request_id"].len(), 32);
     assert!(lines[0]["peer"].starts_with("127.0.0.1:"), "{lines:?}");
     assert_eq!(lines[1]["code"], "NotFound");
-    assert_eq!(lines[1]["message"], "nope");
+    assert_eq!(lines[1]["status_message"], "nope");
     assert!(events(&recorder, "grpc_interceptor::payload").is_empty());
 
     let verbose = AccessLog::new().payloads(40, ["input"]);

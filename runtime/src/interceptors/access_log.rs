@@ -14,7 +14,7 @@ use crate::{
 
 /// Logs every call once it has ended, as an INFO event with target
 /// `grpc_interceptor::access` and the fields `side`, `method`, `peer` (servers), `code`,
-/// `message`, `duration_ms`, `requests`, `responses` and `request_id` (with the
+/// `status_message`, `duration_ms`, `requests`, `responses` and `request_id` (with the
 /// `request-id` feature, when [`RequestIds`](super::request_id::RequestIds) runs further
 /// out).
 ///
@@ -172,7 +172,7 @@ impl CallInterceptor for AccessLog {
                 method = %name,
                 peer = %peer,
                 code = ?end.code(),
-                message = end.status().message(),
+                status_message = end.status().message(),
                 duration_ms = end.elapsed().as_secs_f64() * 1000.0,
                 requests = end.request_messages(),
                 responses = end.response_messages(),
@@ -206,7 +206,10 @@ mod tests {
             r#"Login { user: "ferris", password: <redacted>, inner: Some(Creds { token: <redacted>, password_hint: "pet" }) }"#
         );
         assert_eq!(redact("A { x: 1 }", &fields), "A { x: 1 }");
-        assert_eq!(redact(r#"B { token: "t" }"#, &fields), "B { token: <redacted> }");
+        assert_eq!(
+            redact(r#"B { token: "t" }"#, &fields),
+            "B { token: <redacted> }"
+        );
     }
 
     #[test]
