@@ -4,7 +4,12 @@
 use std::time::Duration;
 
 pub(crate) fn parse(value: &str) -> Option<Duration> {
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let last = value.len().checked_sub(1)?;
+    // A value that ends in a multi-byte character is no timeout (and no place to split).
+    if !value.is_char_boundary(last) {
+        return None;
+    }
+    let (digits, unit) = value.split_at(last);
     if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -30,7 +35,7 @@ mod tests {
         assert_eq!(parse("250m"), Some(Duration::from_millis(250)));
         assert_eq!(parse("2H"), Some(Duration::from_secs(7200)));
         assert_eq!(parse("7n"), Some(Duration::from_nanos(7)));
-        for bad in ["", "S", "123456789S", "1x", "-1S", "1.5S"] {
+        for bad in ["", "S", "123456789S", "1x", "-1S", "1.5S", "1é", "é"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
