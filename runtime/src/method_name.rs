@@ -320,3 +320,86 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Checks a parse of `path` against what the parser promises: three parts split on
+    /// `/`, the middle one split on its last `.`; an error for any other number of `/`.
+    fn check(path: &str) -> Result<(), TestCaseError> {
+        let parts: Vec<&str> = path.split('/').collect();
+        match parse_method_name(path) {
+            Ok(name) => {
+                prop_assert_eq!(parts.len(), 3);
+                let (middle, method) = (parts[1], parts[2]);
+                let (package, service) = middle.rsplit_once('.').unwrap_or(("", middle));
+                prop_assert_eq!(name.package(), package);
+                prop_assert_eq!(name.service(), service);
+                prop_assert_eq!(name.method(), method);
+                let fully_qualified = if package.is_empty() { service } else { middle };
+                prop_assert_eq!(name.fully_qualified_service(), fully_qualified);
+                prop_assert_eq!(name.as_str(), path);
+                prop_assert_eq!(name.to_string(), path);
+                prop_assert_eq!(
+                    format!("{name:?}"),
+                    format!(
+                        "MethodName(package='{package}', service='{service}', method='{method}')"
+                    )
+                );
+            }
+            Err(err) => {
+                prop_assert_ne!(parts.len(), 3);
+                prop_assert_eq!(err.path(), path);
+                prop_assert!(err.to_string().contains(path));
+                prop_assert_eq!(
+                    tonic::Status::from(err).code(),
+                    tonic::Code::InvalidArgument
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn ident() -> impl Strategy<Value = String> {
+        "[A-Za-z_][A-Za-z0-9_]{0,10}"
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_parses_or_fails_as_promised(path in any::<String>()) {
+            check(&path)?;
+        }
+
+        #[test]
+        fn strings_of_slashes_and_dots_parse_or_fail_as_promised(path in "[/.aé]{0,10}") {
+            check(&path)?;
+        }
+
+        #[test]
+        fn valid_paths_round_trip_through_the_accessors(
+            package in prop::collection::vec(ident(), 0..4),
+            service in ident(),
+            method in ident(),
+        ) {
+            let package = package.join(".");
+            let fully_qualified = if package.is_empty() {
+                service.clone()
+            } else {
+                format!("{package}.{service}")
+            };
+            let path = format!("/{fully_qualified}/{method}");
+            let name = parse_method_name(&path).expect("a valid path");
+            prop_assert_eq!(name.package(), package.as_str());
+            prop_assert_eq!(name.service(), service.as_str());
+            prop_assert_eq!(name.method(), method.as_str());
+            prop_assert_eq!(name.fully_qualified_service(), fully_qualified.as_str());
+            prop_assert_eq!(name.as_str(), path.as_str());
+            prop_assert_eq!(&name, &MethodName::new(&package, &service, &method));
+            prop_assert_eq!(&name, &MethodName::from_service(&fully_qualified, &method));
+            prop_assert_eq!(&name, &path.parse::<MethodName>().expect("a valid path"));
+        }
+    }
+}
