@@ -65,6 +65,7 @@ use tonic::client::GrpcService;
 use tonic::codegen::http;
 
 use crate::CallInterceptor;
+use crate::wire::exchange::Limits;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -76,13 +77,6 @@ pub fn intercept<S, I>(service: S, interceptors: I) -> Intercepted<S, I> {
         interceptors: Arc::new(interceptors),
         limits: Limits::default(),
     }
-}
-
-/// The message size limits of the wire path; `None` is tonic's default.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Limits {
-    decoding: Option<usize>,
-    encoding: Option<usize>,
 }
 
 /// A tower layer that puts interceptors in front of a service: [`intercept`] as a layer.

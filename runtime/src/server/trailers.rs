@@ -4,7 +4,9 @@
 //! nothing else. With this layer on the server, trailers an interceptor set on such a call
 //! are added to that final trailers frame; without it they go out with the headers.
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 use std::time::Instant;
@@ -16,6 +18,7 @@ use tonic::codegen::http;
 use tonic::codegen::http::HeaderMap;
 use tonic::metadata::MetadataMap;
 
+use crate::errors::exception_to_status::panic_status;
 use crate::lifecycle::{PendingEnd, Tracker, status_of};
 
 /// Marks a request as served behind [`TrailersLayer`], with the time it arrived there (what
@@ -105,7 +108,7 @@ where
             .and_then(|p| p.take());
         Poll::Ready(Ok(http::Response::from_parts(
             parts,
-            TrailersBody { body, extra, end },
+            TrailersBody::new(body, extra, end, false),
         )))
     }
 }
@@ -118,6 +121,29 @@ pin_project_lite::pin_project! {
         body: B,
         extra: Option<HeaderMap>,
         end: Option<Tracker>,
+        // Whether a panic while the body is polled ends it with UNKNOWN trailers.
+        catch_panics: bool,
+        done: bool,
+    }
+}
+
+impl<B> TrailersBody<B> {
+    /// `body`, with `extra` trailers merged into its trailers frame, telling `end` when it
+    /// has been written; with `catch_panics`, a panic while it is polled (in a service's
+    /// response stream) ends it with the trailers of UNKNOWN `panicked: ...`.
+    pub(crate) fn new(
+        body: B,
+        extra: Option<HeaderMap>,
+        end: Option<Tracker>,
+        catch_panics: bool,
+    ) -> Self {
+        Self {
+            body,
+            extra,
+            end,
+            catch_panics,
+            done: false,
+        }
     }
 }
 
@@ -129,8 +155,23 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        let this = self.project();
-        let frame = ready!(this.body.poll_frame(cx));
+        let mut this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        let (frame, panicked) = if *this.catch_panics {
+            let body = this.body.as_mut();
+            match panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
+                Ok(poll) => (ready!(poll), false),
+                Err(payload) => {
+                    // The body must not be polled again: it ends with the panic's status.
+                    *this.done = true;
+                    (Some(Ok(Frame::trailers(panic_trailers(&*payload)))), true)
+                }
+            }
+        } else {
+            (ready!(this.body.as_mut().poll_frame(cx)), false)
+        };
         let last = !matches!(&frame, Some(Ok(f)) if f.is_data());
         if last && let Some(tracker) = this.end.take() {
             match &frame {
@@ -147,7 +188,7 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
                             MetadataMap::from_headers(metadata),
                         );
                     }
-                    tracker.fire(status, false);
+                    tracker.fire(status, panicked);
                 }
                 Some(Err(_)) => tracker.fire(Status::unknown("the response body failed"), false),
                 None => tracker.fire(Status::ok(""), false),
@@ -174,10 +215,20 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.done || self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
     }
+}
+
+/// The trailers of the UNKNOWN status a panic stands for.
+fn panic_trailers(payload: &(dyn Any + Send)) -> HeaderMap {
+    let mut trailers = HeaderMap::new();
+    if panic_status(payload).add_header(&mut trailers).is_err() {
+        trailers.clear();
+        let _ = Status::unknown("panicked").add_header(&mut trailers);
+    }
+    trailers
 }

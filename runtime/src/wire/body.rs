@@ -41,12 +41,15 @@ impl Stream for Outgoing {
 }
 
 /// A response stream framed again by tonic's server-side encoder, compressed as its
-/// `grpc-encoding` header says: messages, then the trailers of the stream's final status.
+/// `grpc-encoding` header says, each message at most `max_message_size` bytes (tonic's
+/// default: no limit): messages, then the trailers of the stream's final status.
 /// An error item is that status (with its metadata); an OK item carries the trailing
-/// metadata; a stream that just ends gets a bare OK.
+/// metadata; a stream that just ends gets a bare OK. A message over the limit ends the
+/// stream with tonic's status for it.
 pub(crate) fn encode_response(
     stream: MessageStream<WireMessage>,
     headers: &HeaderMap,
+    max_message_size: Option<usize>,
 ) -> tonic::body::Body {
     let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
@@ -58,29 +61,34 @@ pub(crate) fn encode_response(
         outgoing,
         compression,
         Default::default(),
-        None,
+        max_message_size,
     ))
 }
 
 /// A request stream framed again by tonic's client-side encoder, compressed as its
 /// `grpc-encoding` header says, each message at most `max_message_size` bytes (tonic's
-/// default: no limit). An error (in the stream, or a message over the limit) resets the
-/// HTTP/2 stream with CANCEL, and goes to `abort` for the caller to see.
+/// default: no limit).
+///
+/// With `abort` (a request going out on a connection), an error (in the stream, or a
+/// message over the limit) resets the HTTP/2 stream with CANCEL and goes to `abort` for
+/// the caller to see. Without it (a request going to a service in the same process), the
+/// error is the body's, a `Status` that tonic's decoder hands to the service as it is.
 pub(crate) fn encode_request(
     stream: MessageStream<WireMessage>,
     headers: &HeaderMap,
     max_message_size: Option<usize>,
-    abort: Abort,
+    abort: Option<Abort>,
 ) -> tonic::body::Body {
     let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: true,
     };
-    tonic::body::Body::new(Sending {
-        body: EncodeBody::new_client(PassThrough, outgoing, compression, max_message_size),
-        abort,
-    })
+    let body = EncodeBody::new_client(PassThrough, outgoing, compression, max_message_size);
+    match abort {
+        Some(abort) => tonic::body::Body::new(Sending { body, abort }),
+        None => tonic::body::Body::new(body),
+    }
 }
 
 /// The status a request stream failed with while it was being sent: the request body

@@ -23,8 +23,9 @@ type BoxStream<M> = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
 /// The header that names the compression of a call's messages.
 pub(crate) const GRPC_ENCODING: &str = "grpc-encoding";
 
-/// An encoded gRPC body as it came: a request from the generated client, or a response
-/// from the channel. It goes on whole when nothing reads its messages; [`split`] decodes it
+/// An encoded gRPC body as it came: a request (from the generated client, or from the
+/// peer on a server), or a response (from the channel, or from the inner service on a
+/// server). It goes on whole when nothing reads its messages; [`split`] decodes it
 /// otherwise.
 pub(crate) struct RawBody {
     pub(crate) body: tonic::body::Body,
@@ -37,18 +38,24 @@ pub(crate) struct RawBody {
 }
 
 impl RawBody {
-    /// A request body from the generated client: the client's own messages, already
-    /// within its `max_encoding_message_size`, so read without a limit.
-    pub(crate) fn request(body: tonic::body::Body, headers: &HeaderMap) -> Self {
+    /// A request body, whose messages are read up to `max_message_size`: the peer's, on a
+    /// server; on a client, the generated client's own, already within its
+    /// `max_encoding_message_size` (so read without a limit).
+    pub(crate) fn request(
+        body: tonic::body::Body,
+        headers: &HeaderMap,
+        max_message_size: Option<usize>,
+    ) -> Self {
         Self {
             body,
             status: None,
             encoding: headers.get(GRPC_ENCODING).cloned(),
-            max_message_size: Some(usize::MAX),
+            max_message_size,
         }
     }
 
-    /// A response body from the channel, whose messages are read up to `max_message_size`.
+    /// A response body, whose messages are read up to `max_message_size`: the peer's, on
+    /// a client; on a server, the inner service's own (read without a limit).
     pub(crate) fn response(
         body: tonic::body::Body,
         status: StatusCode,

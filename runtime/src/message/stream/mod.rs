@@ -224,6 +224,11 @@ impl<M: Send + 'static> MessageStream<M> {
         Self::from_source(Source::Raw(body, split))
     }
 
+    /// Whether this is an encoded body that nothing read, wrapped or hooked into yet.
+    pub(crate) fn is_raw(&self) -> bool {
+        self.extras.is_none() && matches!(self.source, Source::Raw(..))
+    }
+
     /// The encoded body, if nothing read, wrapped or hooked into this stream: it can then
     /// go on as it came, without being split and framed again.
     pub(crate) fn take_raw(&mut self) -> Option<RawBody> {
