@@ -12,6 +12,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use tonic::codegen::http::{self, HeaderMap};
@@ -37,6 +38,31 @@ pub(crate) struct Limits {
     /// The largest message sent to the peer: a request on a client, a response on a server
     /// (tonic's default: no limit).
     pub(crate) encoding: Option<usize>,
+}
+
+/// What a layer hands every service it makes: its interceptors (shared) and its limits.
+#[derive(Debug)]
+pub(crate) struct Shared<I> {
+    pub(crate) interceptors: Arc<I>,
+    pub(crate) limits: Limits,
+}
+
+impl<I> Shared<I> {
+    pub(crate) fn new(interceptors: I) -> Self {
+        Self {
+            interceptors: Arc::new(interceptors),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl<I> Clone for Shared<I> {
+    fn clone(&self) -> Self {
+        Self {
+            interceptors: Arc::clone(&self.interceptors),
+            limits: self.limits,
+        }
+    }
 }
 
 /// What the terminal needs to rebuild the HTTP request for each attempt.

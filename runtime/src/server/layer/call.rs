@@ -1,0 +1,98 @@
+//! One call through the server layer's interceptors: the mirror of a client's call (see
+//! `wire::exchange`). The peer's request runs the chain, the inner service answers each
+//! attempt, and the response goes back to the peer in a guarded body.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use tonic::Status;
+use tonic::codegen::http;
+
+use crate::lifecycle::PendingEnd;
+use crate::server::{Pending, Supported, TrailersBody};
+use crate::wire::exchange::{self, Limits, Target};
+use crate::{CallInterceptor, MessageStream, Request, Response, Side, WireMessage};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub(super) async fn call<S, B, I>(
+    interceptors: &I,
+    inner: S,
+    limits: Limits,
+    mut request: http::Request<tonic::body::Body>,
+) -> http::Response<tonic::body::Body>
+where
+    S: tower_service::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    I: CallInterceptor + ?Sized,
+{
+    let method_name = match crate::parse_method_name(request.uri().path()) {
+        Ok(name) => name,
+        // No service serves a path that is no method name: tonic's answer to it.
+        Err(err) => return Status::unimplemented(err.to_string()).into_http(),
+    };
+    // Deadlines count from here, and an `#[intercepted]` service behind the layer hands
+    // the trailers of a successful unary call to the layer, as to `TrailersLayer`.
+    request.extensions_mut().insert(Supported(Instant::now()));
+    let (target, request) = exchange::incoming(request, limits.decoding);
+    let attempt = move |request| send(inner, target, request);
+    let finished =
+        match exchange::run(interceptors, Side::Server, &method_name, request, attempt).await {
+            Ok(finished) => finished,
+            Err(status) => return status.into_http(),
+        };
+    let (mut parts, body) = exchange::respond(finished.response, limits.encoding).into_parts();
+    let pending = parts
+        .extensions
+        .remove::<Pending>()
+        .map(|pending| pending.0);
+    let pending_end = parts
+        .extensions
+        .remove::<PendingEnd>()
+        .and_then(|pending| pending.take());
+    // The innermost wrapper catches the panics of the service's response stream, so that
+    // the wrappers around it see the status they stand for.
+    let body = match (pending, pending_end) {
+        (None, None) => body,
+        (pending, end) => tonic::body::Body::new(TrailersBody::new(body, pending, end, true)),
+    };
+    let body = TrailersBody::new(body, finished.trailers, finished.end, true);
+    http::Response::from_parts(parts, tonic::body::Body::new(body))
+}
+
+/// Sends one attempt to the inner service and reads the response head.
+async fn send<S, B>(
+    mut inner: S,
+    target: Target,
+    request: Request<MessageStream<WireMessage>>,
+) -> Result<Response<MessageStream<WireMessage>>, Status>
+where
+    S: tower_service::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    // What tonic's server makes of a service's error (`RecoverError`): its status.
+    let failed = |err: S::Error| Status::from_error(err.into());
+    std::future::poll_fn(|cx| inner.poll_ready(cx))
+        .await
+        .map_err(failed)?;
+    let (metadata, extensions, body) = request.into_parts();
+    let mut headers = metadata.into_headers();
+    // A request stream that fails on its way (a hook's error) fails the body, and the
+    // service's decoder hands that status on, as it would a message over its limit.
+    let body = exchange::attempt_body(body, &mut headers, None, || None);
+    let response = inner
+        .call(target.request(body, headers, extensions))
+        .await
+        .map_err(failed)?;
+    let (parts, body) = response.into_parts();
+    // The service's own messages: read without a limit.
+    exchange::answered(parts, tonic::body::Body::new(body), Some(usize::MAX))
+}
