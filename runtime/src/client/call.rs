@@ -41,10 +41,10 @@ where
     match exchange::run(interceptors, Side::Client, &method_name, request, attempt).await {
         // The call ends when the application has read the body to its end, or dropped it.
         Ok(finished) => {
-            let mut response = exchange::respond(finished.response, None);
+            let mut response = exchange::respond(finished.response, None, None);
             if let Some(trailers) = finished.trailers {
                 let body = std::mem::take(response.body_mut());
-                let body = crate::server::TrailersBody::new(body, Some(trailers), None, false);
+                let body = crate::server::TrailersBody::new(body, Some(trailers), None, None);
                 *response.body_mut() = tonic::body::Body::new(body);
             }
             Ok(match finished.end {

@@ -4,9 +4,7 @@
 //! nothing else. With this layer on the server, trailers an interceptor set on such a call
 //! are added to that final trailers frame; without it they go out with the headers.
 
-use std::any::Any;
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 use std::time::Instant;
@@ -18,8 +16,8 @@ use tonic::codegen::http;
 use tonic::codegen::http::HeaderMap;
 use tonic::metadata::MetadataMap;
 
-use crate::errors::exception_to_status::panic_status;
 use crate::lifecycle::{PendingEnd, Tracker, status_of};
+use crate::wire::Panics;
 
 /// Marks a request as served behind [`TrailersLayer`], with the time it arrived there (what
 /// a deadline counts from).
@@ -108,7 +106,7 @@ where
             .and_then(|p| p.take());
         Poll::Ready(Ok(http::Response::from_parts(
             parts,
-            TrailersBody::new(body, extra, end, false),
+            TrailersBody::new(body, extra, end, None),
         )))
     }
 }
@@ -121,27 +119,29 @@ pin_project_lite::pin_project! {
         body: B,
         extra: Option<HeaderMap>,
         end: Option<Tracker>,
-        // Whether a panic while the body is polled ends it with UNKNOWN trailers.
-        catch_panics: bool,
+        // Where the panics of the call's response are caught, if they are: a panic while
+        // the body is polled then ends it with UNKNOWN trailers.
+        panics: Option<Panics>,
         done: bool,
     }
 }
 
 impl<B> TrailersBody<B> {
     /// `body`, with `extra` trailers merged into its trailers frame, telling `end` when it
-    /// has been written; with `catch_panics`, a panic while it is polled (in a service's
-    /// response stream) ends it with the trailers of UNKNOWN `panicked: ...`.
+    /// has been written; with `panics`, a panic while it is polled (in a service's response
+    /// stream) ends it with the trailers of UNKNOWN `panicked: ...`, and the end hooks are
+    /// told of the panics caught there (or deeper, in the same `Panics`).
     pub(crate) fn new(
         body: B,
         extra: Option<HeaderMap>,
         end: Option<Tracker>,
-        catch_panics: bool,
+        panics: Option<Panics>,
     ) -> Self {
         Self {
             body,
             extra,
             end,
-            catch_panics,
+            panics,
             done: false,
         }
     }
@@ -159,19 +159,18 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
         if *this.done {
             return Poll::Ready(None);
         }
-        let (frame, panicked) = if *this.catch_panics {
-            let body = this.body.as_mut();
-            match panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
-                Ok(poll) => (ready!(poll), false),
-                Err(payload) => {
+        let frame = match this.panics {
+            None => ready!(this.body.as_mut().poll_frame(cx)),
+            Some(panics) => match panics.catch(|| this.body.as_mut().poll_frame(cx)) {
+                Ok(poll) => ready!(poll),
+                Err(status) => {
                     // The body must not be polled again: it ends with the panic's status.
                     *this.done = true;
-                    (Some(Ok(Frame::trailers(panic_trailers(&*payload)))), true)
+                    Some(Ok(Frame::trailers(status_trailers(status))))
                 }
-            }
-        } else {
-            (ready!(this.body.as_mut().poll_frame(cx)), false)
+            },
         };
+        let panicked = this.panics.as_ref().is_some_and(Panics::caught);
         let last = !matches!(&frame, Some(Ok(f)) if f.is_data());
         if last && let Some(tracker) = this.end.take() {
             match &frame {
@@ -224,9 +223,9 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
 }
 
 /// The trailers of the UNKNOWN status a panic stands for.
-fn panic_trailers(payload: &(dyn Any + Send)) -> HeaderMap {
+fn status_trailers(status: Status) -> HeaderMap {
     let mut trailers = HeaderMap::new();
-    if panic_status(payload).add_header(&mut trailers).is_err() {
+    if status.add_header(&mut trailers).is_err() {
         trailers.clear();
         let _ = Status::unknown("panicked").add_header(&mut trailers);
     }

@@ -3,7 +3,9 @@
 //! cancellation kept apart from a clean end, an error in the request stream reaching the
 //! caller ([`Abort`]).
 
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll, ready};
 
@@ -15,9 +17,30 @@ use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
 
 use super::codec::{GRPC_ENCODING, PassThrough, compression};
+use crate::errors::exception_to_status::panic_status;
 use crate::{MessageStream, WireMessage};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The panics caught in one response body, on a server: caught where they happen (so that
+/// the messages before them still go out), told to the end hooks where the body ends.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Panics(Arc<AtomicBool>);
+
+impl Panics {
+    /// Runs `f`, catching a panic in it; gives the status it stands for.
+    pub(crate) fn catch<R>(&self, f: impl FnOnce() -> R) -> Result<R, Status> {
+        panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+            self.0.store(true, Ordering::Release);
+            panic_status(&*payload)
+        })
+    }
+
+    /// Whether a panic was caught.
+    pub(crate) fn caught(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
 
 /// The uncompressed bytes of a stream's messages, for tonic's encoder.
 struct Outgoing {
@@ -25,13 +48,31 @@ struct Outgoing {
     /// Whether this is a request: its stream ends with its last message, as a request has
     /// no trailers; a response's final status goes to the encoder, for the trailers.
     request: bool,
+    /// Where a panic of the stream ends it with its status, after the messages the encoder
+    /// has already taken (a panic through the encoder would lose them).
+    panics: Option<Panics>,
+    done: bool,
 }
 
 impl Stream for Outgoing {
     type Item = Result<Bytes, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(match ready!(Pin::new(&mut self.stream).poll_next(cx)) {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let this = &mut *self;
+        let polled = match &this.panics {
+            None => Pin::new(&mut this.stream).poll_next(cx),
+            Some(panics) => match panics.catch(|| Pin::new(&mut this.stream).poll_next(cx)) {
+                Ok(polled) => polled,
+                Err(status) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(status)));
+                }
+            },
+        };
+        Poll::Ready(match ready!(polled) {
             Some(Ok(message)) => Some(Ok(message.into_bytes())),
             Some(Err(status)) if self.request && status.code() == Code::Ok => None,
             Some(Err(status)) => Some(Err(status)),
@@ -45,16 +86,20 @@ impl Stream for Outgoing {
 /// default: no limit): messages, then the trailers of the stream's final status.
 /// An error item is that status (with its metadata); an OK item carries the trailing
 /// metadata; a stream that just ends gets a bare OK. A message over the limit ends the
-/// stream with tonic's status for it.
+/// stream with tonic's status for it. With `panics`, a panic of the stream ends it with the
+/// UNKNOWN status it stands for.
 pub(crate) fn encode_response(
     stream: MessageStream<WireMessage>,
     headers: &HeaderMap,
     max_message_size: Option<usize>,
+    panics: Option<Panics>,
 ) -> tonic::body::Body {
     let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: false,
+        panics,
+        done: false,
     };
     tonic::body::Body::new(EncodeBody::new_server(
         PassThrough,
@@ -83,6 +128,8 @@ pub(crate) fn encode_request(
     let outgoing = Outgoing {
         stream,
         request: true,
+        panics: None,
+        done: false,
     };
     let body = EncodeBody::new_client(PassThrough, outgoing, compression, max_message_size);
     match abort {

@@ -19,7 +19,7 @@ use tonic::codegen::http::{self, HeaderMap};
 use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{Code, Status};
 
-use super::{Abort, RawBody, encode_request, encode_response, split};
+use super::{Abort, Panics, RawBody, encode_request, encode_response, split};
 use crate::context::{CallState, merge};
 use crate::errors::exception_to_status::panic_status;
 use crate::interceptor::link;
@@ -248,10 +248,12 @@ pub(crate) fn answered(
 
 /// The HTTP response the interceptors' response stands for: its body as it came if
 /// nothing touched its messages (with its HTTP status and `grpc-encoding`), else its
-/// messages framed again, each at most `max_message_size` bytes.
+/// messages framed again, each at most `max_message_size` bytes, a panic of their stream
+/// caught into `panics` if given.
 pub(crate) fn respond(
     response: Response<MessageStream<WireMessage>>,
     max_message_size: Option<usize>,
+    panics: Option<Panics>,
 ) -> http::Response<tonic::body::Body> {
     let (metadata, mut stream, extensions) = response.into_parts();
     let mut headers = metadata.into_headers();
@@ -262,7 +264,10 @@ pub(crate) fn respond(
             *http.status_mut() = raw.status.unwrap_or_default();
             http
         }
-        None => http::Response::new(encode_response(stream, &headers, max_message_size)),
+        None => {
+            let body = encode_response(stream, &headers, max_message_size, panics);
+            http::Response::new(body)
+        }
     };
     restore_content_type(&mut headers);
     *http.headers_mut() = headers;

@@ -8,6 +8,6 @@ mod codec;
 pub(crate) mod exchange;
 mod message;
 
-pub(crate) use body::{Abort, encode_request, encode_response, received};
+pub(crate) use body::{Abort, Panics, encode_request, encode_response, received};
 pub(crate) use codec::{RawBody, split};
 pub use message::WireMessage;

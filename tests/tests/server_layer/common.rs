@@ -56,8 +56,8 @@ fn response(output: impl Into<String>) -> DummyResponse {
 ///
 /// - `Execute` echoes; `"panic"` panics, `"error"` fails with NOT_FOUND;
 /// - `ExecuteClientStream` concatenates the inputs;
-/// - `ExecuteServerStream` sends one message per character and panics at a `!`; `"hang"`
-///   sends one message, then nothing more;
+/// - `ExecuteServerStream` sends one message per character, one at a time, and panics at
+///   a `!`; `"hang"` sends one message, then nothing more;
 /// - `ExecuteClientServerStream` echoes each input.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Plain;
@@ -106,9 +106,14 @@ impl DummyService for Plain {
             return Ok(tonic::Response::new(stream));
         }
         let chars: Vec<char> = input.chars().collect();
-        let stream = tokio_stream::iter(chars).map(|c| match c {
-            '!' => panic!("the stream panicked"),
-            c => Ok(response(c.to_string())),
+        // One message at a time: tonic's encoder sends what it has when the stream is not
+        // ready (it batches messages that are ready at once, and a panic loses its batch).
+        let stream = tokio_stream::iter(chars).then(|c| async move {
+            tokio::task::yield_now().await;
+            match c {
+                '!' => panic!("the stream panicked"),
+                c => Ok(response(c.to_string())),
+            }
         });
         Ok(tonic::Response::new(Box::pin(stream)))
     }

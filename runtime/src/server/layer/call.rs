@@ -10,6 +10,7 @@ use tonic::codegen::http;
 
 use crate::lifecycle::PendingEnd;
 use crate::server::{Pending, Supported, TrailersBody};
+use crate::wire::Panics;
 use crate::wire::exchange::{self, Limits, Target};
 use crate::{CallInterceptor, MessageStream, Request, Response, Side, WireMessage};
 
@@ -47,7 +48,9 @@ where
             Ok(finished) => finished,
             Err(status) => return status.into_http(),
         };
-    let (mut parts, body) = exchange::respond(finished.response, limits.encoding).into_parts();
+    let panics = Panics::default();
+    let response = exchange::respond(finished.response, limits.encoding, Some(panics.clone()));
+    let (mut parts, body) = response.into_parts();
     let pending = parts
         .extensions
         .remove::<Pending>()
@@ -60,9 +63,12 @@ where
     // the wrappers around it see the status they stand for.
     let body = match (pending, pending_end) {
         (None, None) => body,
-        (pending, end) => tonic::body::Body::new(TrailersBody::new(body, pending, end, true)),
+        (pending, end) => {
+            let body = TrailersBody::new(body, pending, end, Some(panics.clone()));
+            tonic::body::Body::new(body)
+        }
     };
-    let body = TrailersBody::new(body, finished.trailers, finished.end, true);
+    let body = TrailersBody::new(body, finished.trailers, finished.end, Some(panics));
     http::Response::from_parts(parts, tonic::body::Body::new(body))
 }
 

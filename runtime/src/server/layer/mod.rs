@@ -61,7 +61,10 @@
 //! - A panic in the service (its handler's future, or its response stream, after the
 //!   messages already sent) is answered by an [`ExceptionToStatus`](crate::ExceptionToStatus)
 //!   in the list; without one, the call ends with UNKNOWN `panicked: ...`, as on an
-//!   `#[intercepted]` service, never with a reset stream.
+//!   `#[intercepted]` service, never with a reset stream. The layer sees the service's
+//!   stream through tonic's encoder, which takes every message that is ready at once
+//!   into one batch: messages batched with the panic (a stream that yields them and
+//!   panics without waiting in between) are lost with it.
 //!
 //! # On the wire
 //!
