@@ -85,27 +85,52 @@ async fn exception_to_status_in_the_layer_answers_for_a_plain_service_that_panic
     let errors = ExceptionToStatus::new()
         .status_on_unknown_exception(Code::Internal)
         .unwrap();
+    // Alone, its end hook lets the response body go on as it came; with the end hooks
+    // of a call (which count the messages), the body is split.
+    let alone = serve!(
+        Server::builder()
+            .layer(InterceptorLayer::new((errors.clone(),)))
+            .add_service(Plain::server())
+    );
     let ends = Ends::new();
-    let addr = serve!(
+    let counted = serve!(
         Server::builder()
             .layer(InterceptorLayer::new((ends.clone(), errors)))
             .add_service(Plain::server())
     );
-    let mut client = DummyServiceClient::new(channel(addr).await);
-
-    let handler = (Code::Internal, "panicked: the handler panicked".to_owned());
-    assert_eq!(unary(&mut client, "panic").await, Err(handler));
-    let stream = (Code::Internal, "panicked: the stream panicked".to_owned());
-    assert_eq!(
-        server_stream(&mut client, "ab!c").await,
-        Ok((vec!["a".into(), "b".into()], Some(stream)))
-    );
-    assert_eq!(unary(&mut client, "still up").await, Ok("still up".into()));
-    let ends = ended(&ends, 3).await;
-    let codes: Vec<_> = ends.iter().map(|e| (e.code, e.responses)).collect();
+    for addr in [alone, counted] {
+        let mut client = DummyServiceClient::new(channel(addr).await);
+        let handler = (Code::Internal, "panicked: the handler panicked".to_owned());
+        assert_eq!(unary(&mut client, "panic").await, Err(handler));
+        let stream = (Code::Internal, "panicked: the stream panicked".to_owned());
+        assert_eq!(
+            server_stream(&mut client, "ab!c").await,
+            Ok((vec!["a".into(), "b".into()], Some(stream)))
+        );
+        let error = (Code::NotFound, "not here".to_owned());
+        assert_eq!(unary(&mut client, "error").await, Err(error));
+        assert_eq!(
+            server_stream(&mut client, "ok").await,
+            ok_stream(&["o", "k"])
+        );
+        assert_eq!(unary(&mut client, "still up").await, Ok("still up".into()));
+    }
+    let ends = ended(&ends, 5).await;
+    // `ExceptionToStatus` answered for the panics inside the hooks' interceptor: for the
+    // hooks, the calls ended with its status (as on `#[intercepted]` services).
+    let codes: Vec<_> = ends
+        .iter()
+        .map(|e| (e.code, e.responses, e.panicked))
+        .collect();
     assert_eq!(
         codes,
-        [(Code::Internal, 0), (Code::Internal, 2), (Code::Ok, 1)]
+        [
+            (Code::Internal, 0, false),
+            (Code::Internal, 2, false),
+            (Code::NotFound, 0, false),
+            (Code::Ok, 2, false),
+            (Code::Ok, 1, false),
+        ]
     );
 }
 

@@ -30,9 +30,17 @@ pub(crate) struct Panics(Arc<AtomicBool>);
 impl Panics {
     /// Runs `f`, catching a panic in it; gives the status it stands for.
     pub(crate) fn catch<R>(&self, f: impl FnOnce() -> R) -> Result<R, Status> {
-        panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        self.catch_payload(f)
+            .map_err(|payload| panic_status(&*payload))
+    }
+
+    /// Runs `f`, catching a panic in it; gives its payload.
+    pub(crate) fn catch_payload<R>(
+        &self,
+        f: impl FnOnce() -> R,
+    ) -> Result<R, Box<dyn std::any::Any + Send>> {
+        panic::catch_unwind(AssertUnwindSafe(f)).inspect_err(|_| {
             self.0.store(true, Ordering::Release);
-            panic_status(&*payload)
         })
     }
 
@@ -94,7 +102,7 @@ pub(crate) fn encode_response(
     max_message_size: Option<usize>,
     panics: Option<Panics>,
 ) -> tonic::body::Body {
-    let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
+    let compression = compression(headers.get(&GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: false,
@@ -124,7 +132,7 @@ pub(crate) fn encode_request(
     max_message_size: Option<usize>,
     abort: Option<Abort>,
 ) -> tonic::body::Body {
-    let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
+    let compression = compression(headers.get(&GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: true,

@@ -19,7 +19,7 @@ use tonic::codegen::http::{self, HeaderMap};
 use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{Code, Status};
 
-use super::{Abort, Panics, RawBody, encode_request, encode_response, split};
+use super::{Abort, Ending, Panics, RawBody, encode_request, encode_response, split};
 use crate::context::{CallState, merge};
 use crate::errors::exception_to_status::panic_status;
 use crate::interceptor::link;
@@ -231,7 +231,13 @@ pub(crate) fn answered(
     body: tonic::body::Body,
     max_message_size: Option<usize>,
 ) -> Result<Response<MessageStream<WireMessage>>, Status> {
-    let body = match Status::from_header_map(&parts.headers) {
+    const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+    // Most responses carry their status in the trailers: no need to parse the headers.
+    let in_headers = parts.headers.contains_key(&GRPC_STATUS);
+    let body = match in_headers
+        .then(|| Status::from_header_map(&parts.headers))
+        .flatten()
+    {
         Some(status) if status.code() != Code::Ok => return Err(status),
         Some(status) => MessageStream::new(tokio_stream::once(Err(status))),
         None => {
@@ -248,8 +254,9 @@ pub(crate) fn answered(
 
 /// The HTTP response the interceptors' response stands for: its body as it came if
 /// nothing touched its messages (with its HTTP status and `grpc-encoding`), else its
-/// messages framed again, each at most `max_message_size` bytes, a panic of their stream
-/// caught into `panics` if given.
+/// messages framed again, each at most `max_message_size` bytes. With `panics` (on a
+/// server), a panic of the stream is caught into it, and a body whose stream has nothing
+/// but end hooks goes on as it came, the hooks running at its end.
 pub(crate) fn respond(
     response: Response<MessageStream<WireMessage>>,
     max_message_size: Option<usize>,
@@ -257,10 +264,20 @@ pub(crate) fn respond(
 ) -> http::Response<tonic::body::Body> {
     let (metadata, mut stream, extensions) = response.into_parts();
     let mut headers = metadata.into_headers();
-    let mut http = match stream.take_raw() {
-        Some(raw) => {
+    // On a server, end hooks alone (`ExceptionToStatus`'s) let the body go on as it came:
+    // they run at its end.
+    let raw = stream.take_raw().map(|raw| (raw, None)).or_else(|| {
+        let panics = panics.clone()?;
+        stream.take_raw_ending().map(|raw| (raw, Some(panics)))
+    });
+    let mut http = match raw {
+        Some((raw, ending)) => {
             raw.restore_encoding(&mut headers);
-            let mut http = http::Response::new(raw.body);
+            let body = match ending {
+                None => raw.body,
+                Some(panics) => tonic::body::Body::new(Ending::new(raw.body, stream, panics)),
+            };
+            let mut http = http::Response::new(body);
             *http.status_mut() = raw.status.unwrap_or_default();
             http
         }

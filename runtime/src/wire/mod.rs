@@ -5,9 +5,11 @@
 
 mod body;
 mod codec;
+mod ending;
 pub(crate) mod exchange;
 mod message;
 
 pub(crate) use body::{Abort, Panics, encode_request, encode_response, received};
 pub(crate) use codec::{RawBody, split};
+pub(crate) use ending::Ending;
 pub use message::WireMessage;

@@ -243,6 +243,24 @@ impl<M: Send + 'static> MessageStream<M> {
         }
     }
 
+    /// The encoded body, if nothing but end hooks was added to this stream: it can go on as
+    /// it came, and this stream, left without a source, runs the end hooks once the body's
+    /// end is known (`end_raw`).
+    pub(crate) fn take_raw_ending(&mut self) -> Option<RawBody> {
+        let only_end_hooks = self
+            .extras
+            .as_deref()
+            .is_some_and(|e| e.hooks.is_empty() && e.trailers.is_empty() && e.call_end.is_none());
+        if !only_end_hooks {
+            return None;
+        }
+        self.extras.take().map(|extras| {
+            let raw = self.take_raw();
+            self.extras = Some(extras);
+            raw
+        })?
+    }
+
     /// The stream tonic decoded, if nothing read, wrapped or hooked into it: it can then go
     /// on to the handler as it came.
     pub(crate) fn take_tonic(&mut self) -> Option<tonic::Streaming<M>> {
