@@ -2,6 +2,8 @@
 //! `wire::exchange`). The peer's request runs the chain, the inner service answers each
 //! attempt, and the response goes back to the peer in a guarded body.
 
+use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -12,12 +14,15 @@ use crate::lifecycle::PendingEnd;
 use crate::server::{Pending, Supported, TrailersBody};
 use crate::wire::Panics;
 use crate::wire::exchange::{self, Limits, Target};
-use crate::{CallInterceptor, MessageStream, Request, Response, Side, WireMessage};
+use crate::{
+    CallInterceptor, InvalidMethodName, MessageStream, MethodName, Request, Response, Side,
+    WireMessage,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub(super) async fn call<S, B, I>(
-    interceptors: &I,
+    interceptors: Arc<I>,
     inner: S,
     limits: Limits,
     mut request: http::Request<tonic::body::Body>,
@@ -33,7 +38,7 @@ where
     B::Error: Into<BoxError>,
     I: CallInterceptor + ?Sized,
 {
-    let method_name = match crate::parse_method_name(request.uri().path()) {
+    let method_name = match method_name(request.uri().path()) {
         Ok(name) => name,
         // No service serves a path that is no method name: tonic's answer to it.
         Err(err) => return Status::unimplemented(err.to_string()).into_http(),
@@ -43,11 +48,18 @@ where
     request.extensions_mut().insert(Supported(Instant::now()));
     let (target, request) = exchange::incoming(request, limits.decoding);
     let attempt = move |request| send(inner, target, request);
-    let finished =
-        match exchange::run(interceptors, Side::Server, &method_name, request, attempt).await {
-            Ok(finished) => finished,
-            Err(status) => return status.into_http(),
-        };
+    let finished = match exchange::run(
+        &*interceptors,
+        Side::Server,
+        &*method_name,
+        request,
+        attempt,
+    )
+    .await
+    {
+        Ok(finished) => finished,
+        Err(status) => return status.into_http(),
+    };
     let panics = Panics::default();
     let response = exchange::respond(finished.response, limits.encoding, Some(panics.clone()));
     let (mut parts, body) = response.into_parts();
@@ -70,6 +82,31 @@ where
     };
     let body = TrailersBody::new(body, finished.trailers, finished.end, Some(panics));
     http::Response::from_parts(parts, tonic::body::Body::new(body))
+}
+
+/// The method name of a request's path, parsed once per path and thread: a small cache of
+/// the last names seen (its slots are overwritten, so a peer's made-up paths cost memory
+/// only there).
+fn method_name(path: &str) -> Result<Arc<MethodName>, InvalidMethodName> {
+    const SLOTS: usize = 16;
+    thread_local! {
+        static RECENT: RefCell<[Option<Arc<MethodName>>; SLOTS]> = RefCell::default();
+    }
+    // FNV-1a: cheap for short paths, and only picks a slot.
+    let hash = path.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let slot = (hash % SLOTS as u64) as usize;
+    RECENT.with_borrow_mut(|recent| {
+        if let Some(name) = &recent[slot]
+            && name.as_str() == path
+        {
+            return Ok(Arc::clone(name));
+        }
+        let name = Arc::new(crate::parse_method_name(path)?);
+        recent[slot] = Some(Arc::clone(&name));
+        Ok(name)
+    })
 }
 
 /// Sends one attempt to the inner service and reads the response head.

@@ -261,9 +261,7 @@ where
                     limits,
                 } = self.shared.clone();
                 State::Intercepted {
-                    future: Box::pin(async move {
-                        call::call(&*interceptors, inner, limits, request).await
-                    }),
+                    future: Box::pin(call::call(interceptors, inner, limits, request)),
                 }
             }
             _ => State::PassThrough {
