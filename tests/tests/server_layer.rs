@@ -40,7 +40,7 @@ fn call(method: &str, timeout: Option<Duration>) -> Call {
 
 #[tokio::test]
 async fn one_layer_sees_every_service_of_the_server() {
-    let seen = Seen::default();
+    let (seen, ends) = (Seen::default(), Ends::new());
     let (_reporter, health) = tonic_health::server::health_reporter();
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -48,7 +48,11 @@ async fn one_layer_sees_every_service_of_the_server() {
         .unwrap();
     let addr = serve!(
         Server::builder()
-            .layer(InterceptorLayer::new((seen.clone(),)))
+            .layer(InterceptorLayer::new((
+                seen.clone(),
+                ends.clone(),
+                set_trailer
+            )))
             .add_service(health)
             .add_service(reflection)
             .add_service(Plain::server())
@@ -57,6 +61,7 @@ async fn one_layer_sees_every_service_of_the_server() {
 
     let mut health = HealthClient::new(channel.clone());
     let check = health.check(HealthCheckRequest::default()).await.unwrap();
+    assert_eq!(check.metadata().get("x-layer").unwrap(), "yes");
     assert_eq!(check.into_inner().status, ServingStatus::Serving as i32);
 
     let mut reflection = ServerReflectionClient::new(channel.clone());
@@ -109,6 +114,31 @@ async fn one_layer_sees_every_service_of_the_server() {
             call("/DummyService/ExecuteClientStream", None),
             call("/DummyService/ExecuteServerStream", None),
             call("/DummyService/ExecuteClientServerStream", None),
+        ]
+    );
+    // Every call ended OK, with the trailer; each hook counted its messages.
+    let mut ends: Vec<_> = ended(&ends, 6)
+        .await
+        .into_iter()
+        .map(|e| (e.method, e.code, e.requests, e.responses, e.trailer))
+        .collect();
+    ends.sort_by(|a, b| a.0.cmp(&b.0));
+    let end = |method: &str, requests, responses| {
+        (method.to_owned(), Code::Ok, requests, responses, true)
+    };
+    assert_eq!(
+        ends,
+        [
+            end("/DummyService/Execute", 1, 1),
+            end("/DummyService/ExecuteClientServerStream", 2, 2),
+            end("/DummyService/ExecuteClientStream", 2, 1),
+            end("/DummyService/ExecuteServerStream", 1, 2),
+            end("/grpc.health.v1.Health/Check", 1, 1),
+            end(
+                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                1,
+                1
+            ),
         ]
     );
 }

@@ -81,6 +81,27 @@ async fn a_request_message_over_the_limit_ends_with_tonics_status() {
 }
 
 #[tokio::test]
+async fn a_response_message_over_the_encoding_limit_ends_with_tonics_status() {
+    const LIMIT: usize = 64;
+    let big = "x".repeat(4 * LIMIT);
+    let tonic_addr =
+        serve!(Server::builder().add_service(Plain::server().max_encoding_message_size(LIMIT)));
+    let mut tonic_client = DummyServiceClient::new(channel(tonic_addr).await);
+    let expected = unary(&mut tonic_client, &big).await.unwrap_err();
+    assert_eq!(expected.0, Code::OutOfRange);
+
+    // The reader makes the layer frame the response again, within its limit.
+    let addr = serve!(
+        Server::builder()
+            .layer(InterceptorLayer::new((ReadDummy::default(),)).max_encoding_message_size(LIMIT))
+            .add_service(Plain::server())
+    );
+    let mut client = DummyServiceClient::new(channel(addr).await);
+    assert_eq!(unary(&mut client, &big).await, Err(expected));
+    assert_eq!(unary(&mut client, "small").await, Ok("small".into()));
+}
+
+#[tokio::test]
 async fn exception_to_status_in_the_layer_answers_for_a_plain_service_that_panics() {
     let errors = ExceptionToStatus::new()
         .status_on_unknown_exception(Code::Internal)
