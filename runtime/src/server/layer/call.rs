@@ -48,18 +48,11 @@ where
     request.extensions_mut().insert(Supported(Instant::now()));
     let (target, request) = exchange::incoming(request, limits.decoding);
     let attempt = move |request| send(inner, target, request);
-    let finished = match exchange::run(
-        &*interceptors,
-        Side::Server,
-        &*method_name,
-        request,
-        attempt,
-    )
-    .await
-    {
-        Ok(finished) => finished,
-        Err(status) => return status.into_http(),
-    };
+    let finished =
+        match exchange::run(&*interceptors, Side::Server, &method_name, request, attempt).await {
+            Ok(finished) => finished,
+            Err(status) => return status.into_http(),
+        };
     let panics = Panics::default();
     let response = exchange::respond(finished.response, limits.encoding, Some(panics.clone()));
     let (mut parts, body) = response.into_parts();
