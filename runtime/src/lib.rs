@@ -31,7 +31,8 @@
 //! - [`PayloadExt`] and [`MessageStream`] for reaching messages by type in every mode (on
 //!   tonic's own `Request` and `Response`), [`Context`] for the code, details, headers and
 //!   trailers a call ends with;
-//! - [`client`] for the same interceptors on a tonic client's channel;
+//! - [`client`] for the same interceptors on a tonic client's channel, and
+//!   [`server::InterceptorLayer`] for them around every service of a server;
 //! - [`errors`] and [`ExceptionToStatus`] for turning errors and panics into statuses;
 //! - [`server::TrailersLayer`] for trailers after successful unary calls;
 //! - the `testing` module (feature `testing`) for the harness: a `DummyService` served over

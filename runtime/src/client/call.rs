@@ -1,6 +1,6 @@
-//! One call through a client's interceptors: the request from the generated client becomes
-//! a `tonic::Request` of [`MessageStream`]s, runs the chain, and each attempt is sent over the
-//! inner service; the response goes back to the application.
+//! One call through a client's interceptors (the wire path's exchange, see
+//! `wire::exchange`): the request from the generated client runs the chain, each attempt is
+//! sent over the inner service, and the response goes back to the application.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -10,28 +10,13 @@ use std::sync::{Mutex, PoisonError};
 use bytes::Bytes;
 use tonic::client::GrpcService;
 use tonic::codegen::http;
-use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{GrpcMethod, Status};
 
-use crate::context::CallState;
-use crate::interceptor::link;
-use crate::wire::{Abort, RawBody, encode_request, encode_response, received, split};
-use crate::{
-    CallInterceptor, Context, MessageStream, MethodName, Next, Payload, Request, Response, Side,
-    WireMessage,
-};
+use crate::wire::exchange::{self, Limits, Target};
+use crate::wire::{Abort, received};
+use crate::{CallInterceptor, MessageStream, MethodName, Request, Response, Side, WireMessage};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-use super::Limits;
-
-/// What the terminal needs to rebuild the HTTP request for each attempt.
-#[derive(Clone)]
-struct Target {
-    method: http::Method,
-    uri: http::Uri,
-    version: http::Version,
-}
 
 pub(super) async fn call<S, I>(
     interceptors: &I,
@@ -46,70 +31,28 @@ where
     <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
     I: CallInterceptor,
 {
-    let (parts, body) = request.into_parts();
-    let method_name = match method_name(&parts) {
+    let method_name = match method_name(&request) {
         Ok(name) => name,
         Err(status) => return Ok(status.into_http()),
     };
-    let target = Target {
-        method: parts.method,
-        uri: parts.uri,
-        version: parts.version,
-    };
-    let body = RawBody::request(body, &parts.headers);
-    let request = Request::from_parts(
-        MetadataMap::from_headers(parts.headers),
-        parts.extensions,
-        MessageStream::from_raw(body, split),
-    );
-    let state = CallState::default();
-    let mut context = Context::new(Side::Client, &state);
-    let state = &state;
-    let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
-        if state.is_tracked() {
-            crate::lifecycle::track_request(state, &mut request);
-        }
-        send(inner, target, limits, request)
-    });
-    let result = interceptors
-        .intercept(Next::new(terminal), request, &mut context, &method_name)
-        .await;
-    let mut end = None;
-    let result = match (state.take(), result) {
-        (None, result) => result,
-        (Some(mut outcome), result) => {
-            let tracker = outcome.tracker.take().map(|mut tracker| {
-                tracker.set_extensions(std::mem::take(&mut outcome.extensions));
-                tracker
-            });
-            match result {
-                Err(status) => {
-                    let status = outcome.apply_to_status(status);
-                    if let Some(tracker) = tracker {
-                        tracker.fire(status.clone(), false);
-                    }
-                    Err(status)
-                }
-                Ok(mut response) => {
-                    if let Some(tracker) = tracker {
-                        response
-                            .get_mut()
-                            .count_messages(tracker.response_counter());
-                        end = Some(tracker);
-                    }
-                    outcome.finish_stream(&mut response);
-                    Ok(response)
-                }
-            }
-        }
-    };
-    match result {
+    // The generated client's own messages, within its `max_encoding_message_size`.
+    let (target, request) = exchange::incoming(request, Some(usize::MAX));
+    let attempt = move |request| send(inner, target, limits, request);
+    match exchange::run(interceptors, Side::Client, &method_name, request, attempt).await {
         // The call ends when the application has read the body to its end, or dropped it.
-        Ok(response) => Ok(match end {
-            None => respond(response),
-            Some(end) => respond(response)
-                .map(|body| tonic::body::Body::new(crate::lifecycle::EndBody::new(body, end))),
-        }),
+        Ok(finished) => {
+            let mut response = exchange::respond(finished.response, None, None);
+            if let Some(trailers) = finished.trailers {
+                let body = std::mem::take(response.body_mut());
+                let body = crate::server::TrailersBody::new(body, Some(trailers), None, None);
+                *response.body_mut() = tonic::body::Body::new(body);
+            }
+            Ok(match finished.end {
+                None => response,
+                Some(end) => response
+                    .map(|body| tonic::body::Body::new(crate::lifecycle::EndBody::new(body, end))),
+            })
+        }
         // A status that stands for an error (the channel's, usually) goes to the generated
         // client as the service's error: it reports that very status, as it would have
         // without the interceptors.
@@ -120,30 +63,10 @@ where
     }
 }
 
-/// The HTTP response for the app: the response body as it came if nothing touched its
-/// messages (with its HTTP status and `grpc-encoding`), else its messages framed again.
-fn respond(response: Response<MessageStream<WireMessage>>) -> http::Response<tonic::body::Body> {
-    let (metadata, mut stream, extensions) = response.into_parts();
-    let mut headers = metadata.into_headers();
-    let mut http = match stream.take_raw() {
-        Some(raw) => {
-            raw.restore_encoding(&mut headers);
-            let mut http = http::Response::new(raw.body);
-            *http.status_mut() = raw.status.unwrap_or_default();
-            http
-        }
-        None => http::Response::new(encode_response(stream, &headers)),
-    };
-    headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
-    *http.headers_mut() = headers;
-    *http.extensions_mut() = extensions;
-    http
-}
-
-fn method_name(parts: &http::request::Parts) -> Result<Cow<'static, MethodName>, Status> {
-    match parts.extensions.get::<GrpcMethod<'static>>() {
+fn method_name<B>(request: &http::Request<B>) -> Result<Cow<'static, MethodName>, Status> {
+    match request.extensions().get::<GrpcMethod<'static>>() {
         Some(method) => Ok(Cow::Borrowed(interned(method.service(), method.method()))),
-        None => Ok(Cow::Owned(crate::parse_method_name(parts.uri.path())?)),
+        None => Ok(Cow::Owned(crate::parse_method_name(request.uri().path())?)),
     }
 }
 
@@ -197,62 +120,31 @@ where
     std::future::poll_fn(|cx| inner.poll_ready(cx))
         .await
         .map_err(transport)?;
-    let (metadata, extensions, mut body) = request.into_parts();
+    let (metadata, extensions, body) = request.into_parts();
     let mut headers = metadata.into_headers();
-    let (body, abort) = match body.take_raw() {
-        Some(raw) => {
-            raw.restore_encoding(&mut headers);
-            (raw.body, None)
-        }
-        None => {
-            let abort = Abort::default();
-            let encoded = encode_request(body, &headers, limits.encoding, abort.clone());
-            (encoded, Some(abort))
-        }
-    };
-    restore_reserved(&mut headers);
-    let mut http = http::Request::new(body);
-    *http.method_mut() = target.method;
-    *http.uri_mut() = target.uri;
-    *http.version_mut() = target.version;
-    *http.headers_mut() = headers;
-    *http.extensions_mut() = extensions;
+    let mut abort = None;
+    let body = exchange::attempt_body(body, &mut headers, limits.encoding, || {
+        abort = Some(Abort::default());
+        abort.clone()
+    });
+    restore_te(&mut headers);
     // A failure of the request stream ends the call with its status, whatever the reset
     // it caused did to the response.
     let aborted = |abort: &Option<Abort>| abort.as_ref().and_then(Abort::take);
-    let (parts, body) = match inner.call(http).await {
+    let (parts, body) = match inner.call(target.request(body, headers, extensions)).await {
         Ok(response) => response.into_parts(),
         Err(err) => return Err(aborted(&abort).unwrap_or_else(|| transport(err))),
     };
-    let body = match Status::from_header_map(&parts.headers) {
-        // A trailers-only response: the status came with the headers.
-        Some(status) if status.code() != tonic::Code::Ok => {
-            return Err(aborted(&abort).unwrap_or(status));
-        }
-        Some(status) => MessageStream::new(tokio_stream::once(Err(status))),
-        None => {
-            let body = received(body, abort);
-            let raw = RawBody::response(body, parts.status, &parts.headers, limits.decoding);
-            MessageStream::from_raw(raw, split)
-        }
-    };
-    Ok(Response::from_parts(
-        MetadataMap::from_headers(parts.headers),
-        body,
-        parts.extensions,
-    ))
+    let body = received(body, abort.clone());
+    exchange::answered(parts, body, limits.decoding)
+        .map_err(|status| aborted(&abort).unwrap_or(status))
 }
 
-/// Puts back the headers that make a request gRPC, should an interceptor have removed
-/// them from the metadata (by replacing the whole map, say): a server may refuse the call
-/// without them.
-fn restore_reserved(headers: &mut http::HeaderMap) {
+/// Puts back `te: trailers`, should an interceptor have removed it from the metadata (by
+/// replacing the whole map, say): a server may refuse the call without it.
+fn restore_te(headers: &mut http::HeaderMap) {
     const TRAILERS: http::HeaderValue = http::HeaderValue::from_static("trailers");
     if headers.get(http::header::TE) != Some(&TRAILERS) {
         headers.insert(http::header::TE, TRAILERS);
-    }
-    let grpc = |value: &http::HeaderValue| value.as_bytes().starts_with(b"application/grpc");
-    if !headers.get(http::header::CONTENT_TYPE).is_some_and(grpc) {
-        headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
     }
 }

@@ -57,7 +57,6 @@ mod call;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
@@ -65,6 +64,7 @@ use tonic::client::GrpcService;
 use tonic::codegen::http;
 
 use crate::CallInterceptor;
+use crate::wire::exchange::Shared;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -73,31 +73,21 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub fn intercept<S, I>(service: S, interceptors: I) -> Intercepted<S, I> {
     Intercepted {
         inner: service,
-        interceptors: Arc::new(interceptors),
-        limits: Limits::default(),
+        shared: Shared::new(interceptors),
     }
-}
-
-/// The message size limits of the wire path; `None` is tonic's default.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Limits {
-    decoding: Option<usize>,
-    encoding: Option<usize>,
 }
 
 /// A tower layer that puts interceptors in front of a service: [`intercept`] as a layer.
 #[derive(Debug)]
 pub struct InterceptorLayer<I> {
-    interceptors: Arc<I>,
-    limits: Limits,
+    shared: Shared<I>,
 }
 
 impl<I> InterceptorLayer<I> {
     /// A layer running `interceptors` (a tuple, the first outermost).
     pub fn new(interceptors: I) -> Self {
         Self {
-            interceptors: Arc::new(interceptors),
-            limits: Limits::default(),
+            shared: Shared::new(interceptors),
         }
     }
 
@@ -105,7 +95,7 @@ impl<I> InterceptorLayer<I> {
     /// [`Intercepted::max_decoding_message_size`].
     #[must_use]
     pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
-        self.limits.decoding = Some(limit);
+        self.shared.limits.decoding = Some(limit);
         self
     }
 
@@ -113,7 +103,7 @@ impl<I> InterceptorLayer<I> {
     /// [`Intercepted::max_encoding_message_size`].
     #[must_use]
     pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
-        self.limits.encoding = Some(limit);
+        self.shared.limits.encoding = Some(limit);
         self
     }
 }
@@ -121,8 +111,7 @@ impl<I> InterceptorLayer<I> {
 impl<I> Clone for InterceptorLayer<I> {
     fn clone(&self) -> Self {
         Self {
-            interceptors: Arc::clone(&self.interceptors),
-            limits: self.limits,
+            shared: self.shared.clone(),
         }
     }
 }
@@ -133,8 +122,7 @@ impl<S, I> tower_layer::Layer<S> for InterceptorLayer<I> {
     fn layer(&self, inner: S) -> Intercepted<S, I> {
         Intercepted {
             inner,
-            interceptors: Arc::clone(&self.interceptors),
-            limits: self.limits,
+            shared: self.shared.clone(),
         }
     }
 }
@@ -149,16 +137,14 @@ impl<S, I> tower_layer::Layer<S> for InterceptorLayer<I> {
 #[derive(Debug)]
 pub struct Intercepted<S, I> {
     inner: S,
-    interceptors: Arc<I>,
-    limits: Limits,
+    shared: Shared<I>,
 }
 
 impl<S: Clone, I> Clone for Intercepted<S, I> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            interceptors: Arc::clone(&self.interceptors),
-            limits: self.limits,
+            shared: self.shared.clone(),
         }
     }
 }
@@ -195,7 +181,7 @@ impl<S, I> Intercepted<S, I> {
     /// ```
     #[must_use]
     pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
-        self.limits.decoding = Some(limit);
+        self.shared.limits.decoding = Some(limit);
         self
     }
 
@@ -208,7 +194,7 @@ impl<S, I> Intercepted<S, I> {
     /// encoded it, within the client's own `max_encoding_message_size`.
     #[must_use]
     pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
-        self.limits.encoding = Some(limit);
+        self.shared.limits.encoding = Some(limit);
         self
     }
 }
@@ -233,8 +219,10 @@ where
         // The instance that was polled ready serves this call; the clone serves the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let interceptors = Arc::clone(&self.interceptors);
-        let limits = self.limits;
+        let Shared {
+            interceptors,
+            limits,
+        } = self.shared.clone();
         Box::pin(async move { call::call(&*interceptors, inner, limits, request).await })
     }
 }

@@ -1,6 +1,9 @@
-//! The server side: what `#[intercepted]` service methods run ([`serve`](crate::__private::serve),
-//! macro support), and [`TrailersLayer`] for trailers after successful unary calls.
+//! The server side: [`InterceptorLayer`], interceptors for every service of a server as one
+//! tower layer; what `#[intercepted]` service methods run ([`serve`](crate::__private::serve),
+//! macro support); and [`TrailersLayer`] for trailers after successful unary calls of
+//! `#[intercepted]` services.
 
+mod layer;
 pub(crate) mod mode;
 pub(crate) mod probe;
 mod request_stream;
@@ -8,5 +11,6 @@ pub(crate) mod response_stream;
 pub(crate) mod serve;
 mod trailers;
 
+pub use layer::{Intercepted, InterceptorLayer, ResponseFuture};
 pub(crate) use trailers::{Pending, Supported};
 pub use trailers::{Trailers, TrailersBody, TrailersFuture, TrailersLayer};

@@ -17,6 +17,7 @@ use tonic::codegen::http::HeaderMap;
 use tonic::metadata::MetadataMap;
 
 use crate::lifecycle::{PendingEnd, Tracker, status_of};
+use crate::wire::Panics;
 
 /// Marks a request as served behind [`TrailersLayer`], with the time it arrived there (what
 /// a deadline counts from).
@@ -105,7 +106,7 @@ where
             .and_then(|p| p.take());
         Poll::Ready(Ok(http::Response::from_parts(
             parts,
-            TrailersBody { body, extra, end },
+            TrailersBody::new(body, extra, end, None),
         )))
     }
 }
@@ -118,6 +119,31 @@ pin_project_lite::pin_project! {
         body: B,
         extra: Option<HeaderMap>,
         end: Option<Tracker>,
+        // Where the panics of the call's response are caught, if they are: a panic while
+        // the body is polled then ends it with UNKNOWN trailers.
+        panics: Option<Panics>,
+        done: bool,
+    }
+}
+
+impl<B> TrailersBody<B> {
+    /// `body`, with `extra` trailers merged into its trailers frame, telling `end` when it
+    /// has been written; with `panics`, a panic while it is polled (in a service's response
+    /// stream) ends it with the trailers of UNKNOWN `panicked: ...`, and the end hooks are
+    /// told of the panics caught there (or deeper, in the same `Panics`).
+    pub(crate) fn new(
+        body: B,
+        extra: Option<HeaderMap>,
+        end: Option<Tracker>,
+        panics: Option<Panics>,
+    ) -> Self {
+        Self {
+            body,
+            extra,
+            end,
+            panics,
+            done: false,
+        }
     }
 }
 
@@ -129,8 +155,22 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        let this = self.project();
-        let frame = ready!(this.body.poll_frame(cx));
+        let mut this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        let frame = match this.panics {
+            None => ready!(this.body.as_mut().poll_frame(cx)),
+            Some(panics) => match panics.catch(|| this.body.as_mut().poll_frame(cx)) {
+                Ok(poll) => ready!(poll),
+                Err(status) => {
+                    // The body must not be polled again: it ends with the panic's status.
+                    *this.done = true;
+                    Some(Ok(Frame::trailers(status_trailers(status))))
+                }
+            },
+        };
+        let panicked = this.panics.as_ref().is_some_and(Panics::caught);
         let last = !matches!(&frame, Some(Ok(f)) if f.is_data());
         if last && let Some(tracker) = this.end.take() {
             match &frame {
@@ -147,7 +187,7 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
                             MetadataMap::from_headers(metadata),
                         );
                     }
-                    tracker.fire(status, false);
+                    tracker.fire(status, panicked);
                 }
                 Some(Err(_)) => tracker.fire(Status::unknown("the response body failed"), false),
                 None => tracker.fire(Status::ok(""), false),
@@ -174,10 +214,20 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.done || self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
     }
+}
+
+/// The trailers of the UNKNOWN status a panic stands for.
+fn status_trailers(status: Status) -> HeaderMap {
+    let mut trailers = HeaderMap::new();
+    if status.add_header(&mut trailers).is_err() {
+        trailers.clear();
+        let _ = Status::unknown("panicked").add_header(&mut trailers);
+    }
+    trailers
 }

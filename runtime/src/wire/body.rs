@@ -3,7 +3,9 @@
 //! cancellation kept apart from a clean end, an error in the request stream reaching the
 //! caller ([`Abort`]).
 
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll, ready};
 
@@ -15,9 +17,38 @@ use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
 
 use super::codec::{GRPC_ENCODING, PassThrough, compression};
+use crate::errors::exception_to_status::panic_status;
 use crate::{MessageStream, WireMessage};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The panics caught in one response body, on a server: caught where they happen (so that
+/// the messages before them still go out), told to the end hooks where the body ends.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Panics(Arc<AtomicBool>);
+
+impl Panics {
+    /// Runs `f`, catching a panic in it; gives the status it stands for.
+    pub(crate) fn catch<R>(&self, f: impl FnOnce() -> R) -> Result<R, Status> {
+        self.catch_payload(f)
+            .map_err(|payload| panic_status(&*payload))
+    }
+
+    /// Runs `f`, catching a panic in it; gives its payload.
+    pub(crate) fn catch_payload<R>(
+        &self,
+        f: impl FnOnce() -> R,
+    ) -> Result<R, Box<dyn std::any::Any + Send>> {
+        panic::catch_unwind(AssertUnwindSafe(f)).inspect_err(|_| {
+            self.0.store(true, Ordering::Release);
+        })
+    }
+
+    /// Whether a panic was caught.
+    pub(crate) fn caught(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
 
 /// The uncompressed bytes of a stream's messages, for tonic's encoder.
 struct Outgoing {
@@ -25,13 +56,31 @@ struct Outgoing {
     /// Whether this is a request: its stream ends with its last message, as a request has
     /// no trailers; a response's final status goes to the encoder, for the trailers.
     request: bool,
+    /// Where a panic of the stream ends it with its status, after the messages the encoder
+    /// has already taken (a panic through the encoder would lose them).
+    panics: Option<Panics>,
+    done: bool,
 }
 
 impl Stream for Outgoing {
     type Item = Result<Bytes, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(match ready!(Pin::new(&mut self.stream).poll_next(cx)) {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let this = &mut *self;
+        let polled = match &this.panics {
+            None => Pin::new(&mut this.stream).poll_next(cx),
+            Some(panics) => match panics.catch(|| Pin::new(&mut this.stream).poll_next(cx)) {
+                Ok(polled) => polled,
+                Err(status) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(status)));
+                }
+            },
+        };
+        Poll::Ready(match ready!(polled) {
             Some(Ok(message)) => Some(Ok(message.into_bytes())),
             Some(Err(status)) if self.request && status.code() == Code::Ok => None,
             Some(Err(status)) => Some(Err(status)),
@@ -41,46 +90,60 @@ impl Stream for Outgoing {
 }
 
 /// A response stream framed again by tonic's server-side encoder, compressed as its
-/// `grpc-encoding` header says: messages, then the trailers of the stream's final status.
+/// `grpc-encoding` header says, each message at most `max_message_size` bytes (tonic's
+/// default: no limit): messages, then the trailers of the stream's final status.
 /// An error item is that status (with its metadata); an OK item carries the trailing
-/// metadata; a stream that just ends gets a bare OK.
+/// metadata; a stream that just ends gets a bare OK. A message over the limit ends the
+/// stream with tonic's status for it. With `panics`, a panic of the stream ends it with the
+/// UNKNOWN status it stands for.
 pub(crate) fn encode_response(
     stream: MessageStream<WireMessage>,
     headers: &HeaderMap,
+    max_message_size: Option<usize>,
+    panics: Option<Panics>,
 ) -> tonic::body::Body {
-    let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
+    let compression = compression(headers.get(&GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: false,
+        panics,
+        done: false,
     };
     tonic::body::Body::new(EncodeBody::new_server(
         PassThrough,
         outgoing,
         compression,
         Default::default(),
-        None,
+        max_message_size,
     ))
 }
 
 /// A request stream framed again by tonic's client-side encoder, compressed as its
 /// `grpc-encoding` header says, each message at most `max_message_size` bytes (tonic's
-/// default: no limit). An error (in the stream, or a message over the limit) resets the
-/// HTTP/2 stream with CANCEL, and goes to `abort` for the caller to see.
+/// default: no limit).
+///
+/// With `abort` (a request going out on a connection), an error (in the stream, or a
+/// message over the limit) resets the HTTP/2 stream with CANCEL and goes to `abort` for
+/// the caller to see. Without it (a request going to a service in the same process), the
+/// error is the body's, a `Status` that tonic's decoder hands to the service as it is.
 pub(crate) fn encode_request(
     stream: MessageStream<WireMessage>,
     headers: &HeaderMap,
     max_message_size: Option<usize>,
-    abort: Abort,
+    abort: Option<Abort>,
 ) -> tonic::body::Body {
-    let compression = compression(headers.get(GRPC_ENCODING)).unwrap_or(None);
+    let compression = compression(headers.get(&GRPC_ENCODING)).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: true,
+        panics: None,
+        done: false,
     };
-    tonic::body::Body::new(Sending {
-        body: EncodeBody::new_client(PassThrough, outgoing, compression, max_message_size),
-        abort,
-    })
+    let body = EncodeBody::new_client(PassThrough, outgoing, compression, max_message_size);
+    match abort {
+        Some(abort) => tonic::body::Body::new(Sending { body, abort }),
+        None => tonic::body::Body::new(body),
+    }
 }
 
 /// The status a request stream failed with while it was being sent: the request body

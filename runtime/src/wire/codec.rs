@@ -11,7 +11,7 @@ use bytes::{Buf, BufMut, Bytes};
 use http_body::Frame;
 use tokio_stream::Stream;
 use tonic::codec::{CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::http::{HeaderMap, HeaderValue, StatusCode};
+use tonic::codegen::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
@@ -20,11 +20,13 @@ use crate::WireMessage;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxStream<M> = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
 
-/// The header that names the compression of a call's messages.
-pub(crate) const GRPC_ENCODING: &str = "grpc-encoding";
+/// The header that names the compression of a call's messages (a `HeaderName`, so that
+/// looking it up parses nothing).
+pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 
-/// An encoded gRPC body as it came: a request from the generated client, or a response
-/// from the channel. It goes on whole when nothing reads its messages; [`split`] decodes it
+/// An encoded gRPC body as it came: a request (from the generated client, or from the
+/// peer on a server), or a response (from the channel, or from the inner service on a
+/// server). It goes on whole when nothing reads its messages; [`split`] decodes it
 /// otherwise.
 pub(crate) struct RawBody {
     pub(crate) body: tonic::body::Body,
@@ -37,18 +39,24 @@ pub(crate) struct RawBody {
 }
 
 impl RawBody {
-    /// A request body from the generated client: the client's own messages, already
-    /// within its `max_encoding_message_size`, so read without a limit.
-    pub(crate) fn request(body: tonic::body::Body, headers: &HeaderMap) -> Self {
+    /// A request body, whose messages are read up to `max_message_size`: the peer's, on a
+    /// server; on a client, the generated client's own, already within its
+    /// `max_encoding_message_size` (so read without a limit).
+    pub(crate) fn request(
+        body: tonic::body::Body,
+        headers: &HeaderMap,
+        max_message_size: Option<usize>,
+    ) -> Self {
         Self {
             body,
             status: None,
-            encoding: headers.get(GRPC_ENCODING).cloned(),
-            max_message_size: Some(usize::MAX),
+            encoding: headers.get(&GRPC_ENCODING).cloned(),
+            max_message_size,
         }
     }
 
-    /// A response body from the channel, whose messages are read up to `max_message_size`.
+    /// A response body, whose messages are read up to `max_message_size`: the peer's, on
+    /// a client; on a server, the inner service's own (read without a limit).
     pub(crate) fn response(
         body: tonic::body::Body,
         status: StatusCode,
@@ -58,7 +66,7 @@ impl RawBody {
         Self {
             body,
             status: Some(status),
-            encoding: headers.get(GRPC_ENCODING).cloned(),
+            encoding: headers.get(&GRPC_ENCODING).cloned(),
             max_message_size,
         }
     }
@@ -66,12 +74,12 @@ impl RawBody {
     /// Sets `grpc-encoding` in `headers` to the one the body came with, whatever an
     /// interceptor did to it: the body's messages are compressed with that one.
     pub(crate) fn restore_encoding(&self, headers: &mut HeaderMap) {
-        if headers.get(GRPC_ENCODING) == self.encoding.as_ref() {
+        if headers.get(&GRPC_ENCODING) == self.encoding.as_ref() {
             return;
         }
         match &self.encoding {
             Some(encoding) => headers.insert(GRPC_ENCODING, encoding.clone()),
-            None => headers.remove(GRPC_ENCODING),
+            None => headers.remove(&GRPC_ENCODING),
         };
     }
 }

@@ -7,10 +7,13 @@ use std::task::{Context as TaskContext, Poll};
 use grpc_interceptor::testing::proto::dummy_service_server::{DummyService, DummyServiceServer};
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use grpc_interceptor::{
-    Context, MethodName, Next, Reply, Request, Response, intercepted, interceptor,
+    Context, MethodName, Next, PayloadExt, Reply, Request, Response, intercepted, interceptor,
 };
+use std::hint::black_box;
+
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
+use tonic::codegen::http;
 
 use crate::STREAM_LEN;
 
@@ -220,5 +223,50 @@ impl<S: tower_service::Service<R>, R> tower_service::Service<R> for NoopService<
 
     fn call(&mut self, request: R) -> S::Future {
         self.0.call(request)
+    }
+}
+
+/// Reads every message of a call on the wire (decodes it, re-encodes nothing): what a
+/// logging interceptor in `server::InterceptorLayer` costs.
+#[interceptor]
+pub async fn read_all(
+    method: Next<'_>,
+    mut request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> Result<Response, Status> {
+    request.inspect_messages(|m: &DummyRequest| {
+        black_box(m);
+        Ok(())
+    })?;
+    let mut response = method.call(request, context).await?;
+    response.inspect_messages(|m: &DummyResponse| {
+        black_box(m);
+        Ok(())
+    })?;
+    Ok(response)
+}
+
+/// A service whose requests carry `tonic::body::Body`, as a tonic `Server` hands them to
+/// its layers: the server layer takes no other body.
+#[derive(Clone, Debug)]
+pub struct TonicBody<S>(pub S);
+
+impl<S, B> tower_service::Service<http::Request<B>> for TonicBody<S>
+where
+    S: tower_service::Service<http::Request<tonic::body::Body>>,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> S::Future {
+        self.0.call(request.map(tonic::body::Body::new))
     }
 }

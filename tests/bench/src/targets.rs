@@ -3,7 +3,9 @@
 use std::fmt;
 
 use bytes::Bytes;
+use grpc_interceptor::ExceptionToStatus;
 use grpc_interceptor::client::{Intercepted, intercept};
+use grpc_interceptor::server;
 use grpc_interceptor::testing::proto::dummy_service_client::DummyServiceClient;
 use grpc_interceptor::testing::proto::dummy_service_server::DummyServiceServer;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
@@ -15,8 +17,9 @@ use tower_service::Service;
 use crate::STREAM_LEN;
 use crate::exec::{OnceBody, Received, block_on, drain, frames};
 use crate::services::{
-    Intercepted0, Intercepted1, Intercepted5, Intercepted5Async, NoopLayer, Plain, Repeat, noop_a,
-    noop_b, noop_c, noop_d, noop_e, plain_server, stream_len_input, tonic_noop,
+    Intercepted0, Intercepted1, Intercepted5, Intercepted5Async, NoopLayer, Plain, Repeat,
+    TonicBody, noop_a, noop_b, noop_c, noop_d, noop_e, plain_server, read_all, stream_len_input,
+    tonic_noop,
 };
 
 /// The kind of call.
@@ -102,7 +105,7 @@ const fn variant(
 }
 
 /// Every variant, in report order.
-pub const VARIANTS: [Variant; 10] = [
+pub const VARIANTS: [Variant; 13] = [
     variant("plain", "plain", 0, "plain tonic server"),
     variant(
         "tonic_interceptor",
@@ -139,6 +142,24 @@ pub const VARIANTS: [Variant; 10] = [
         "plain",
         5,
         "#[intercepted] with 5 no-op async fn interceptors",
+    ),
+    variant(
+        "server_layer",
+        "plain",
+        1,
+        "server::InterceptorLayer, 1 no-op interceptor: bodies pass through",
+    ),
+    variant(
+        "server_layer_read",
+        "plain",
+        1,
+        "server::InterceptorLayer, 1 interceptor reading every message",
+    ),
+    variant(
+        "server_layer_errors",
+        "plain",
+        1,
+        "server::InterceptorLayer with ExceptionToStatus",
     ),
     variant(
         "client_plain",
@@ -190,6 +211,9 @@ pub fn with_target<R>(name: &str, f: impl FnOnce(&mut dyn Target) -> R) -> Optio
             ServerTarget::new(DummyServiceServer::new(Intercepted5Async)),
             f,
         ),
+        "server_layer" => run(server_layer((noop_a,)), f),
+        "server_layer_read" => run(server_layer((read_all,)), f),
+        "server_layer_errors" => run(server_layer((ExceptionToStatus::new(),)), f),
         "client_plain" => run(ClientTarget::new(plain_server()), f),
         "client_1" => run(ClientTarget::new(intercept(plain_server(), (noop_a,))), f),
         "client_5" => run(ClientTarget::new(client_5(plain_server())), f),
@@ -198,6 +222,13 @@ pub fn with_target<R>(name: &str, f: impl FnOnce(&mut dyn Target) -> R) -> Optio
 }
 
 type Noops5 = (noop_a, noop_b, noop_c, noop_d, noop_e);
+
+type Layered<I> = TonicBody<server::Intercepted<DummyServiceServer<Plain>, I>>;
+
+fn server_layer<I>(interceptors: I) -> ServerTarget<Layered<I>> {
+    let layer = server::InterceptorLayer::new(interceptors);
+    ServerTarget::new(TonicBody(layer.layer(plain_server())))
+}
 
 fn client_5<S>(service: S) -> Intercepted<S, Noops5> {
     intercept(service, (noop_a, noop_b, noop_c, noop_d, noop_e))

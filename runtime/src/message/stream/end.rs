@@ -64,6 +64,24 @@ impl<M: Send + 'static> MessageStream<M> {
         self.finish_end(status, None, trailers)
     }
 
+    /// Ends a stream whose raw body went on as it came (`take_raw_ending`), once the body's
+    /// end is known: with its error status, its trailers, or the panic that ended it. Gives
+    /// the final status, as `finish` does; a panic no end hook took goes on unwinding.
+    pub(crate) fn end_raw(
+        &mut self,
+        status: Option<Status>,
+        trailers: MetadataMap,
+        panic: Option<Box<dyn Any + Send>>,
+    ) -> Option<Status> {
+        let status = match (&panic, status) {
+            (Some(payload), _) => {
+                Some(crate::errors::exception_to_status::panic_status(&**payload))
+            }
+            (None, status) => status,
+        };
+        self.finish_end(status, panic, trailers)
+    }
+
     /// Ends the stream after a panic in its source or a hook. End hooks see an UNKNOWN
     /// status; unless one of them takes the panic, it goes on unwinding after them.
     pub(super) fn finish_panicked(&mut self, payload: Box<dyn Any + Send>) -> Option<Status> {

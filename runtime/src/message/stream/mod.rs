@@ -224,6 +224,11 @@ impl<M: Send + 'static> MessageStream<M> {
         Self::from_source(Source::Raw(body, split))
     }
 
+    /// Whether this is an encoded body that nothing read, wrapped or hooked into yet.
+    pub(crate) fn is_raw(&self) -> bool {
+        self.extras.is_none() && matches!(self.source, Source::Raw(..))
+    }
+
     /// The encoded body, if nothing read, wrapped or hooked into this stream: it can then
     /// go on as it came, without being split and framed again.
     pub(crate) fn take_raw(&mut self) -> Option<RawBody> {
@@ -236,6 +241,24 @@ impl<M: Send + 'static> MessageStream<M> {
             Source::Raw(body, _) => Some(body),
             _ => None,
         }
+    }
+
+    /// The encoded body, if nothing but end hooks was added to this stream: it can go on as
+    /// it came, and this stream, left without a source, runs the end hooks once the body's
+    /// end is known (`end_raw`).
+    pub(crate) fn take_raw_ending(&mut self) -> Option<RawBody> {
+        let only_end_hooks = self
+            .extras
+            .as_deref()
+            .is_some_and(|e| e.hooks.is_empty() && e.trailers.is_empty() && e.call_end.is_none());
+        if !only_end_hooks {
+            return None;
+        }
+        self.extras.take().map(|extras| {
+            let raw = self.take_raw();
+            self.extras = Some(extras);
+            raw
+        })?
     }
 
     /// The stream tonic decoded, if nothing read, wrapped or hooked into it: it can then go

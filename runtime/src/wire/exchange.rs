@@ -1,0 +1,306 @@
+//! One call on the wire path, on either side: the HTTP request becomes the interceptors'
+//! `Request` of a raw [`MessageStream`] ([`incoming`]), the chain runs around a terminal that
+//! sends each attempt to the inner service ([`run`]), the response head that comes back
+//! becomes a `Response` of a raw stream again ([`answered`]), and the result is framed into
+//! an HTTP response ([`respond`]).
+//!
+//! The client's call (`client::call`) and the server layer's (`server::layer`) are mirror
+//! images: on a client the application hands the request in and the channel answers; on a
+//! server the peer hands it in and the inner service answers. What differs is which side's
+//! messages are limited, and what happens at the edges (a reset request on a client, caught
+//! panics and a guarded response body on a server).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tonic::codegen::http::{self, HeaderMap};
+use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
+use tonic::{Code, Status};
+
+use super::{Abort, Ending, Panics, RawBody, encode_request, encode_response, split};
+use crate::context::{CallState, merge};
+use crate::errors::exception_to_status::panic_status;
+use crate::interceptor::link;
+use crate::lifecycle::Tracker;
+use crate::{
+    CallInterceptor, Context, MessageStream, MethodName, Next, Payload, Request, Response, Side,
+    WireMessage,
+};
+
+/// The message size limits of the wire path; `None` is tonic's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Limits {
+    /// The largest message read from the peer: a response on a client, a request on a
+    /// server (tonic's default: 4 MiB).
+    pub(crate) decoding: Option<usize>,
+    /// The largest message sent to the peer: a request on a client, a response on a server
+    /// (tonic's default: no limit).
+    pub(crate) encoding: Option<usize>,
+}
+
+/// What a layer hands every service it makes: its interceptors (shared) and its limits.
+#[derive(Debug)]
+pub(crate) struct Shared<I> {
+    pub(crate) interceptors: Arc<I>,
+    pub(crate) limits: Limits,
+}
+
+impl<I> Shared<I> {
+    pub(crate) fn new(interceptors: I) -> Self {
+        Self {
+            interceptors: Arc::new(interceptors),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl<I> Clone for Shared<I> {
+    fn clone(&self) -> Self {
+        Self {
+            interceptors: Arc::clone(&self.interceptors),
+            limits: self.limits,
+        }
+    }
+}
+
+/// What the terminal needs to rebuild the HTTP request for each attempt.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+}
+
+impl Target {
+    /// The HTTP request of one attempt.
+    pub(crate) fn request(
+        self,
+        body: tonic::body::Body,
+        headers: HeaderMap,
+        extensions: http::Extensions,
+    ) -> http::Request<tonic::body::Body> {
+        let mut http = http::Request::new(body);
+        *http.method_mut() = self.method;
+        *http.uri_mut() = self.uri;
+        *http.version_mut() = self.version;
+        *http.headers_mut() = headers;
+        *http.extensions_mut() = extensions;
+        http
+    }
+}
+
+/// The request as the interceptors see it, its body raw (split only if they read it), its
+/// messages read up to `max_message_size`; and what each attempt sends it to.
+pub(crate) fn incoming(
+    request: http::Request<tonic::body::Body>,
+    max_message_size: Option<usize>,
+) -> (Target, Request<MessageStream<WireMessage>>) {
+    let (parts, body) = request.into_parts();
+    let target = Target {
+        method: parts.method,
+        uri: parts.uri,
+        version: parts.version,
+    };
+    let body = RawBody::request(body, &parts.headers, max_message_size);
+    let request = Request::from_parts(
+        MetadataMap::from_headers(parts.headers),
+        parts.extensions,
+        MessageStream::from_raw(body, split),
+    );
+    (target, request)
+}
+
+/// The body of an attempt, and its `headers` made to match: the body as it came if nothing
+/// touched its messages (with the `grpc-encoding` it came with), else its messages framed
+/// again by [`encode_request`], each at most `max_message_size` bytes, with the [`Abort`]
+/// that `abort` gives, if any.
+pub(crate) fn attempt_body(
+    mut stream: MessageStream<WireMessage>,
+    headers: &mut HeaderMap,
+    max_message_size: Option<usize>,
+    abort: impl FnOnce() -> Option<Abort>,
+) -> tonic::body::Body {
+    let body = match stream.take_raw() {
+        Some(raw) => {
+            raw.restore_encoding(headers);
+            raw.body
+        }
+        None => encode_request(stream, headers, max_message_size, abort()),
+    };
+    restore_content_type(headers);
+    body
+}
+
+/// A call whose interceptors answered with a response.
+pub(crate) struct Finished {
+    pub(crate) response: Response<MessageStream<WireMessage>>,
+    /// The call's end hooks, to tell when the response body ends.
+    pub(crate) end: Option<Tracker>,
+    /// Trailers set on the context, for the trailers frame of a body that goes on as it
+    /// came (adding them to its stream would split it).
+    pub(crate) trailers: Option<HeaderMap>,
+}
+
+/// Runs `interceptors` around `attempt`, which sends one attempt to the inner service, and
+/// applies what they set on the context to the result. An error status has told the end
+/// hooks already; a response tells them through [`Finished::end`].
+///
+/// On a server, a panic that no interceptor answered for ends the call with UNKNOWN
+/// (`panicked: ...`), as on an `#[intercepted]` service.
+pub(crate) async fn run<I, F, Fut>(
+    interceptors: &I,
+    side: Side,
+    method_name: &MethodName,
+    request: Request<MessageStream<WireMessage>>,
+    attempt: F,
+) -> Result<Finished, Status>
+where
+    I: CallInterceptor + ?Sized,
+    F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send,
+    Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send,
+{
+    let state = CallState::default();
+    let mut context = Context::new(side, &state);
+    let state = &state;
+    let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
+        if state.is_tracked() {
+            crate::lifecycle::track_request(state, &mut request);
+        }
+        attempt(request)
+    });
+    let chain = interceptors.intercept(Next::new(terminal), request, &mut context, method_name);
+    let (result, panicked) = match side {
+        Side::Client => (chain.await, false),
+        Side::Server => match AssertUnwindSafe(chain).catch_unwind().await {
+            Ok(result) => (result, false),
+            Err(payload) => (Err(panic_status(&*payload)), true),
+        },
+    };
+    let Some(mut outcome) = state.take() else {
+        return result.map(|response| Finished {
+            response,
+            end: None,
+            trailers: None,
+        });
+    };
+    let tracker = outcome.tracker.take().map(|mut tracker| {
+        tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+        tracker
+    });
+    match result {
+        Err(status) => {
+            let status = outcome.apply_to_status(status);
+            if let Some(tracker) = tracker {
+                tracker.fire(status.clone(), panicked);
+            }
+            Err(status)
+        }
+        Ok(mut response) => {
+            if let Some(tracker) = &tracker {
+                response
+                    .get_mut()
+                    .count_messages(tracker.response_counter());
+            }
+            let mut trailers = None;
+            if response.get_ref().is_raw() && outcome.code.is_none_or(|code| code == Code::Ok) {
+                merge(
+                    response.metadata_mut(),
+                    std::mem::take(&mut outcome.headers),
+                );
+                let set = std::mem::take(&mut outcome.trailers);
+                trailers = (!set.is_empty()).then(|| set.into_headers());
+            } else {
+                outcome.finish_stream(&mut response);
+            }
+            Ok(Finished {
+                response,
+                end: tracker,
+                trailers,
+            })
+        }
+    }
+}
+
+/// The response to an attempt, from its HTTP response head: an error when the status came
+/// with the headers (a trailers-only response), else a stream of the body's messages read up
+/// to `max_message_size`, ending with the status of its trailers.
+pub(crate) fn answered(
+    parts: http::response::Parts,
+    body: tonic::body::Body,
+    max_message_size: Option<usize>,
+) -> Result<Response<MessageStream<WireMessage>>, Status> {
+    const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+    // Most responses carry their status in the trailers: no need to parse the headers.
+    let in_headers = parts.headers.contains_key(&GRPC_STATUS);
+    let body = match in_headers
+        .then(|| Status::from_header_map(&parts.headers))
+        .flatten()
+    {
+        Some(status) if status.code() != Code::Ok => return Err(status),
+        Some(status) => MessageStream::new(tokio_stream::once(Err(status))),
+        None => {
+            let raw = RawBody::response(body, parts.status, &parts.headers, max_message_size);
+            MessageStream::from_raw(raw, split)
+        }
+    };
+    Ok(Response::from_parts(
+        MetadataMap::from_headers(parts.headers),
+        body,
+        parts.extensions,
+    ))
+}
+
+/// The HTTP response the interceptors' response stands for: its body as it came if
+/// nothing touched its messages (with its HTTP status and `grpc-encoding`), else its
+/// messages framed again, each at most `max_message_size` bytes. With `panics` (on a
+/// server), a panic of the stream is caught into it, and a body whose stream has nothing
+/// but end hooks goes on as it came, the hooks running at its end.
+pub(crate) fn respond(
+    response: Response<MessageStream<WireMessage>>,
+    max_message_size: Option<usize>,
+    panics: Option<Panics>,
+) -> http::Response<tonic::body::Body> {
+    let (metadata, mut stream, extensions) = response.into_parts();
+    let mut headers = metadata.into_headers();
+    // On a server, end hooks alone (`ExceptionToStatus`'s) let the body go on as it came:
+    // they run at its end.
+    let raw = stream.take_raw().map(|raw| (raw, None)).or_else(|| {
+        let panics = panics.clone()?;
+        stream.take_raw_ending().map(|raw| (raw, Some(panics)))
+    });
+    let mut http = match raw {
+        Some((raw, ending)) => {
+            raw.restore_encoding(&mut headers);
+            let body = match ending {
+                None => raw.body,
+                Some(panics) => tonic::body::Body::new(Ending::new(raw.body, stream, panics)),
+            };
+            let mut http = http::Response::new(body);
+            *http.status_mut() = raw.status.unwrap_or_default();
+            http
+        }
+        None => {
+            let body = encode_response(stream, &headers, max_message_size, panics);
+            http::Response::new(body)
+        }
+    };
+    restore_content_type(&mut headers);
+    *http.headers_mut() = headers;
+    *http.extensions_mut() = extensions;
+    http
+}
+
+/// Whether a `content-type` is gRPC's (`application/grpc`, `application/grpc+proto`, ...).
+pub(crate) fn is_grpc(value: &http::HeaderValue) -> bool {
+    value.as_bytes().starts_with(b"application/grpc")
+}
+
+/// Puts back a gRPC `content-type`, should an interceptor have removed it from the
+/// metadata (by replacing the whole map, say): the peer may refuse the call without it.
+pub(crate) fn restore_content_type(headers: &mut HeaderMap) {
+    if !headers.get(http::header::CONTENT_TYPE).is_some_and(is_grpc) {
+        headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
+    }
+}
