@@ -97,7 +97,6 @@ fn assert_panicked(seen: &[Ended], message: &str) {
 }
 
 #[tokio::test]
-#[ignore = "bug: on a client, the end hooks see CANCELLED, not a panic"]
 async fn a_client_interceptor_that_panics_before_the_call_ends_it_panicked() {
     let ends = Ends::default();
     let dummy = dummy_client_with(SpecialCases::new(), (), (ends.clone(), panic_before))
@@ -110,7 +109,6 @@ async fn a_client_interceptor_that_panics_before_the_call_ends_it_panicked() {
 }
 
 #[tokio::test]
-#[ignore = "bug: on a client, the end hooks see CANCELLED, not a panic"]
 async fn a_client_interceptor_that_panics_mid_stream_ends_it_panicked() {
     let ends = Ends::default();
     let dummy = dummy_client_with(SpecialCases::new(), (), (ends.clone(), panic_mid_stream))

@@ -1,6 +1,7 @@
 //! [`EndBody`]: a response body that tells the call's end hooks when the application has
 //! read it to its end, or dropped it before that.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
@@ -9,6 +10,7 @@ use http_body::Frame;
 use tonic::Status;
 
 use super::{Tracker, status_of};
+use crate::errors::exception_to_status::panic_status;
 
 pin_project_lite::pin_project! {
     /// A client's response body on its way to the application.
@@ -40,7 +42,18 @@ where
         cx: &mut TaskContext<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let this = self.project();
-        let frame = ready!(this.body.poll_frame(cx));
+        let body = this.body;
+        let frame = match panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
+            Ok(poll) => ready!(poll),
+            // A panic in the stream (an interceptor's hook) goes on into the application's
+            // task, once the end hooks have been told.
+            Err(payload) => {
+                if let Some(end) = this.end.take() {
+                    end.fire(panic_status(&*payload), true);
+                }
+                panic::resume_unwind(payload)
+            }
+        };
         let status = match &frame {
             Some(Ok(frame)) => frame.trailers_ref().map(status_of),
             Some(Err(status)) => Some(status.clone()),

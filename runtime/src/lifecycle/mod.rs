@@ -7,7 +7,7 @@
 //! | how the call ends | status the hooks see | `by_peer` |
 //! |---|---|---|
 //! | the handler's (or an interceptor's) result | that result: OK, or the error status with the context's trailers | no |
-//! | a panic in the handler or an interceptor, with no `ExceptionToStatus` inside the hook's interceptor | `UNKNOWN` "panicked: ..." (`panicked()` is true) | no |
+//! | a panic in the handler or an interceptor, with no `ExceptionToStatus` inside the hook's interceptor | `UNKNOWN` "panicked: ..." (`panicked()` is true); on a server the client gets that status, on a client the panic goes on into the application's task | no |
 //! | the server's call future or response stream dropped before the end (the client cancelled or went away) | `CANCELLED` | yes |
 //! | the same, once the call's deadline (`grpc-timeout`) has passed | `DEADLINE_EXCEEDED` | no |
 //! | a client's response stream dropped by the application before its end | `CANCELLED` | no |

@@ -171,12 +171,22 @@ where
         attempt(request)
     });
     let chain = interceptors.intercept(Next::new(terminal), request, &mut context, method_name);
-    let (result, panicked) = match side {
-        Side::Client => (chain.await, false),
-        Side::Server => match AssertUnwindSafe(chain).catch_unwind().await {
-            Ok(result) => (result, false),
-            Err(payload) => (Err(panic_status(&*payload)), true),
-        },
+    let (result, panicked) = match AssertUnwindSafe(chain).catch_unwind().await {
+        Ok(result) => (result, false),
+        // On a client the panic goes on into the application's task, as any panic in its
+        // own code would, once the end hooks have been told.
+        Err(payload) if side == Side::Client => {
+            let tracker = state.take().and_then(|mut outcome| {
+                let mut tracker = outcome.tracker.take()?;
+                tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+                Some(tracker)
+            });
+            if let Some(tracker) = tracker {
+                tracker.fire(panic_status(&*payload), true);
+            }
+            std::panic::resume_unwind(payload)
+        }
+        Err(payload) => (Err(panic_status(&*payload)), true),
     };
     let Some(mut outcome) = state.take() else {
         return result.map(|response| Finished {
