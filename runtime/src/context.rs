@@ -60,6 +60,8 @@ pub struct Outcome {
     pub(crate) trailers: MetadataMap,
     pub(crate) extensions: http::Extensions,
     pub(crate) tracker: Option<Tracker>,
+    /// The status a call ends with because its headers and trailers could not be sent.
+    pub(crate) oversized: Option<Status>,
 }
 
 impl CallState {
@@ -73,7 +75,9 @@ impl CallState {
         if !self.set.load(Ordering::Acquire) {
             return None;
         }
-        self.lock().take()
+        let mut outcome = self.lock().take()?;
+        outcome.bound_metadata();
+        Some(outcome)
     }
 
     /// Whether an end hook was registered on the call.
@@ -178,6 +182,10 @@ impl<'call> Context<'call> {
     ///
     /// tonic's generated server sends no custom trailers after a successful *unary*
     /// response; trailers set on such a call are sent with the response headers instead.
+    ///
+    /// Headers and trailers together must fit in [`MAX_METADATA_SIZE`] (16 KiB, what HTTP/2
+    /// peers accept by default); a call whose metadata is larger ends with INTERNAL, saying
+    /// so, rather than losing it.
     #[doc(alias = "set_trailing_metadata")]
     pub fn with_trailers<R>(&mut self, f: impl FnOnce(&mut MetadataMap) -> R) -> R {
         self.with(|o| f(&mut o.trailers))
@@ -262,9 +270,38 @@ impl fmt::Debug for Context<'_> {
     }
 }
 
+/// The header list a peer accepts by default (`SETTINGS_MAX_HEADER_LIST_SIZE` of hyper's
+/// and tonic's HTTP/2 clients): headers and trailers set on a context must fit in it.
+pub const MAX_METADATA_SIZE: usize = 16 * 1024;
+
 impl Outcome {
+    /// Replaces headers and trailers that a peer would refuse (over
+    /// [`MAX_METADATA_SIZE`], counted as HTTP/2 counts them: name, value and 32 bytes an
+    /// entry) with an INTERNAL status that says so: they would be dropped, or reset the
+    /// stream, where they are sent.
+    fn bound_metadata(&mut self) {
+        let size = |map: &MetadataMap| {
+            map.as_ref()
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 32)
+                .sum::<usize>()
+        };
+        let total = size(&self.headers) + size(&self.trailers);
+        if total > MAX_METADATA_SIZE {
+            self.headers = MetadataMap::new();
+            self.trailers = MetadataMap::new();
+            self.oversized = Some(Status::internal(format!(
+                "the headers and trailers set on the call's context take {total} bytes, over \
+                 the {MAX_METADATA_SIZE} a peer accepts by default"
+            )));
+        }
+    }
+
     /// Applies the code, details and trailers set on the context to an error status.
     pub(crate) fn apply_to_status(self, status: Status) -> Status {
+        if let Some(oversized) = self.oversized {
+            return oversized;
+        }
         if self.headers.is_empty() && self.trailers.is_empty() {
             return status;
         }
@@ -292,6 +329,9 @@ impl Outcome {
 
     /// The status a successful call ends with instead, when a non-OK code was set.
     pub(crate) fn error_status(&mut self) -> Option<Status> {
+        if let Some(oversized) = self.oversized.take() {
+            return Some(oversized);
+        }
         match self.code {
             Some(code) if code != Code::Ok => {
                 let details = self.details.take().unwrap_or_default();

@@ -63,7 +63,7 @@ mod wire;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use context::{Context, Side};
+pub use context::{Context, MAX_METADATA_SIZE, Side};
 pub use errors::IntoStatus;
 pub use errors::{ExceptionToStatus, Failure};
 pub use interceptor::{CallInterceptor, Chain, Next, Reply};

@@ -214,7 +214,10 @@ where
                     .count_messages(tracker.response_counter());
             }
             let mut trailers = None;
-            if response.get_ref().is_raw() && outcome.code.is_none_or(|code| code == Code::Ok) {
+            if response.get_ref().is_raw()
+                && outcome.oversized.is_none()
+                && outcome.code.is_none_or(|code| code == Code::Ok)
+            {
                 merge(
                     response.metadata_mut(),
                     std::mem::take(&mut outcome.headers),
