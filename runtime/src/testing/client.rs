@@ -70,10 +70,25 @@ where
     I: CallInterceptor + 'static,
     C: CallInterceptor + 'static,
 {
+    let service = DummyService::new(special_cases, interceptors);
+    dummy_client_for(service, client_interceptors).await
+}
+
+/// Serves `service` (a [`DummyService`] built by hand, to choose its
+/// [`Reading`](super::Reading), say) as [`dummy_client`] does, with `client_interceptors` (a
+/// tuple, outermost first; `()` for none) on the client's channel.
+pub async fn dummy_client_for<I, C>(
+    service: DummyService<I>,
+    client_interceptors: C,
+) -> Result<DummyClient<C>, Box<dyn Error + Send + Sync>>
+where
+    I: CallInterceptor + 'static,
+    C: CallInterceptor + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let service = DummyService::new(special_cases, interceptors).into_server();
+    let service = service.into_server();
     tokio::spawn(
         Server::builder()
             .layer(crate::server::TrailersLayer)

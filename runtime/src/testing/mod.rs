@@ -1,7 +1,9 @@
 //! The test harness (feature `testing`), wire-compatible with Python's
 //! `grpc_interceptor.testing`: the `DummyService` of `proto/dummy.proto`, special cases
-//! keyed by input, [`raises`], and [`dummy_client`], which serves it over real HTTP/2 on
-//! 127.0.0.1 behind the interceptors under test.
+//! keyed by input (on the call's context), [`raises`], and [`dummy_client`], which serves
+//! it over real HTTP/2 on 127.0.0.1 behind the interceptors under test. [`Reading`] chooses
+//! how the bidi method reads its requests (the reference's `aio_read_write`), with
+//! [`dummy_client_for`].
 //!
 //! ```
 //! use grpc_interceptor::testing::{dummy_client, raises, DummyRequest, SpecialCases};
@@ -19,6 +21,7 @@
 //! # }
 //! ```
 
+mod bidi;
 mod client;
 mod service;
 
@@ -34,7 +37,8 @@ use tonic::metadata::MetadataMap;
 
 use crate::Context;
 
-pub use client::{DummyClient, dummy_client, dummy_client_with};
+pub use bidi::Reading;
+pub use client::{DummyClient, dummy_client, dummy_client_for, dummy_client_with};
 pub use proto::{DummyRequest, DummyResponse};
 pub use service::DummyService;
 
@@ -44,8 +48,15 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/_.rs"));
 }
 
-/// What a special case sees: the call's [`Context`] (set a code, details or trailers) and
-/// the request metadata the handler received (the reference's `invocation_metadata()`).
+/// What a special case sees: the call's [`Context`] (set a code, details, headers or trailers,
+/// read the call's storage, register an end hook; the reference's servicer context) and the
+/// request metadata the handler received (the reference's `invocation_metadata()`).
+///
+/// A special case of `Execute`, `ExecuteClientStream` and `ExecuteServerStream`, and of
+/// `ExecuteClientServerStream` with [`Reading::InHandler`], runs inside the call, on the
+/// call's own context. One of `ExecuteClientServerStream` with [`Reading::Lazily`] (the
+/// default) runs after the handler has returned, on a context that the response stream owns
+/// for the rest of the call; [`Reading::Lazily`] says how it applies.
 pub struct CaseContext<'a, 'call> {
     metadata: &'a MetadataMap,
     context: &'a mut Context<'call>,
@@ -83,9 +94,10 @@ enum Case {
 }
 
 /// Outputs for particular inputs, keyed by exact input: a special case gets the input and
-/// returns the output, or fails the call with a status (or panics).
+/// the call's [`CaseContext`], and returns the output, or fails the call with a status (or
+/// panics). Cheap to clone.
 #[derive(Clone, Default)]
-pub struct SpecialCases(HashMap<String, Case>);
+pub struct SpecialCases(Arc<HashMap<String, Case>>);
 
 impl SpecialCases {
     /// No special cases: every input is echoed.
@@ -99,7 +111,7 @@ impl SpecialCases {
         input: impl Into<String>,
         f: impl Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync + 'static,
     ) -> Self {
-        self.0.insert(input.into(), Case::Sync(Arc::new(f)));
+        Arc::make_mut(&mut self.0).insert(input.into(), Case::Sync(Arc::new(f)));
         self
     }
 
@@ -109,7 +121,7 @@ impl SpecialCases {
         F: Fn(String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, Status>> + Send + 'static,
     {
-        self.0.insert(
+        Arc::make_mut(&mut self.0).insert(
             input.into(),
             Case::Async(Arc::new(move |input| Box::pin(f(input)))),
         );
