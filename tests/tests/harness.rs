@@ -1,5 +1,6 @@
 //! The test harness against the reference's: special cases on the call's own context in
-//! every mode, bidi included, with either `Reading`.
+//! every mode, bidi included, with either `Reading`, and async special cases with the
+//! context.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use grpc_interceptor::testing::{
     dummy_client_for, raises,
 };
 use grpc_interceptor_tests::{
-    Log, bidi, client_stream, entries, log, req, requests, server_stream, unary,
+    Log, bidi, client_stream, collect, entries, log, req, requests, server_stream, unary,
 };
 use tokio_stream::StreamExt;
 
@@ -40,8 +41,8 @@ fn strings(outputs: &[&str]) -> Vec<String> {
     outputs.iter().map(|s| s.to_string()).collect()
 }
 
-/// The reference's `setcode`: sets NOT_FOUND on the context, then fails; with and without
-/// details.
+/// The reference's `setcode`: sets NOT_FOUND on the context, then fails; sync and async,
+/// with and without details.
 fn setcode_cases() -> SpecialCases {
     SpecialCases::new()
         .on("setcode", |_, context| {
@@ -53,6 +54,13 @@ fn setcode_cases() -> SpecialCases {
             context.set_details("gone");
             panic!("oops")
         })
+        .on_async("async_setcode", |_, context| {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                context.set_code(Code::NotFound);
+                panic!("oops")
+            })
+        })
         .on("unknown", |_, _| panic!("oops"))
 }
 
@@ -60,7 +68,11 @@ fn setcode_cases() -> SpecialCases {
 async fn a_code_set_before_a_panic_is_kept_in_every_mode_and_both_readings() {
     for reading in READINGS {
         let mut client = client(setcode_cases(), (internal(),), reading).await;
-        for (input, details) in [("setcode", "panicked: oops"), ("setcode_details", "gone")] {
+        for (input, details) in [
+            ("setcode", "panicked: oops"),
+            ("setcode_details", "gone"),
+            ("async_setcode", "panicked: oops"),
+        ] {
             let want = not_found(details).unwrap();
             let outcome = unary(&mut client, input).await;
             assert_eq!(outcome, Err(want.clone()), "{reading:?} {input}");
@@ -217,6 +229,54 @@ async fn without_exception_to_status_a_lazy_case_keeps_its_code_as_grpcio_does()
     assert_eq!(outcome, Ok((strings(&["foo"]), panicked(Code::Unknown))));
     let outcome = unary(&mut in_handler, "setcode").await;
     assert_eq!(outcome, Err(panicked(Code::Unknown).unwrap()));
+}
+
+#[tokio::test]
+async fn async_cases_get_the_context_and_the_metadata_in_every_mode() {
+    let cases = SpecialCases::new().on_async("whoami", |_, context| {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            let user = context.metadata().get("x-user").cloned();
+            let user = user.ok_or_else(|| Status::unauthenticated("no user"))?;
+            context.with_trailers(|t| t.insert("x-seen", user.clone()));
+            Ok(user.to_str().unwrap_or_default().to_owned())
+        })
+    });
+    fn with_user<T>(message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("x-user", "ferris".parse().unwrap());
+        request
+    }
+    for reading in READINGS {
+        let mut client = client(cases.clone(), (), reading).await;
+        let response = client.execute(with_user(req("whoami"))).await.unwrap();
+        assert_eq!(response.metadata().get("x-seen").unwrap(), "ferris");
+        assert_eq!(response.into_inner().output, "ferris");
+        let response = client
+            .execute_client_stream(with_user(requests(&["whoami", "!"])))
+            .await
+            .unwrap();
+        assert_eq!(response.into_inner().output, "ferris!");
+        let stream = client
+            .execute_server_stream(with_user(req("whoami")))
+            .await
+            .unwrap();
+        assert_eq!(collect(stream.into_inner()).await.0.concat(), "ferris");
+        let mut stream = client
+            .execute_client_server_stream(with_user(requests(&["whoami"])))
+            .await
+            .unwrap()
+            .into_inner();
+        let (outputs, end) = collect_from(&mut stream).await;
+        assert_eq!((outputs, end), (strings(&["ferris"]), None), "{reading:?}");
+        let trailers = stream.trailers().await.unwrap().unwrap();
+        assert_eq!(trailers.get("x-seen").unwrap(), "ferris", "{reading:?}");
+
+        let status = client.execute(req("whoami")).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated);
+    }
 }
 
 /// Logs each request message as it reaches the handler (`>input`) and each response

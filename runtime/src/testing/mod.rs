@@ -1,9 +1,9 @@
 //! The test harness (feature `testing`), wire-compatible with Python's
 //! `grpc_interceptor.testing`: the `DummyService` of `proto/dummy.proto`, special cases
-//! keyed by input (on the call's context), [`raises`], and [`dummy_client`], which serves
-//! it over real HTTP/2 on 127.0.0.1 behind the interceptors under test. [`Reading`] chooses
-//! how the bidi method reads its requests (the reference's `aio_read_write`), with
-//! [`dummy_client_for`].
+//! keyed by input (sync or async, on the call's context), [`raises`], and [`dummy_client`],
+//! which serves it over real HTTP/2 on 127.0.0.1 behind the interceptors under test.
+//! [`Reading`] chooses how the bidi method reads its requests (the reference's
+//! `aio_read_write`), with [`dummy_client_for`].
 //!
 //! ```
 //! use grpc_interceptor::testing::{dummy_client, raises, DummyRequest, SpecialCases};
@@ -83,9 +83,13 @@ impl DerefMut for CaseContext<'_, '_> {
     }
 }
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<String, Status>> + Send>>;
+/// The future of an async special case ([`SpecialCases::on_async`]): boxed, as it may
+/// borrow the [`CaseContext`] it was given.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<String, Status>> + Send + 'a>>;
+
 type SyncCase = dyn Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync;
-type AsyncCase = dyn Fn(String) -> BoxFuture + Send + Sync;
+type AsyncCase =
+    dyn for<'a> Fn(String, &'a mut CaseContext<'_, '_>) -> CaseFuture<'a> + Send + Sync;
 
 #[derive(Clone)]
 enum Case {
@@ -115,16 +119,31 @@ impl SpecialCases {
         self
     }
 
-    /// Answers `input` with the result of the future `f(input)`.
-    pub fn on_async<F, Fut>(mut self, input: impl Into<String>, f: F) -> Self
+    /// Answers `input` with the result of the future `f(input, context)`, the reference's
+    /// `async def` special case: the future may await, and it may use the context (set a
+    /// code, read the metadata) until it completes. It borrows the context, so it is boxed:
+    ///
+    /// ```
+    /// use grpc_interceptor::testing::SpecialCases;
+    /// use grpc_interceptor::Code;
+    ///
+    /// let cases = SpecialCases::new().on_async("later", |input, context| {
+    ///     Box::pin(async move {
+    ///         tokio::task::yield_now().await;
+    ///         context.set_code(Code::NotFound);
+    ///         Ok(input)
+    ///     })
+    /// });
+    /// # let _ = cases;
+    /// ```
+    pub fn on_async<F>(mut self, input: impl Into<String>, f: F) -> Self
     where
-        F: Fn(String) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<String, Status>> + Send + 'static,
+        F: for<'a> Fn(String, &'a mut CaseContext<'_, '_>) -> CaseFuture<'a>
+            + Send
+            + Sync
+            + 'static,
     {
-        Arc::make_mut(&mut self.0).insert(
-            input.into(),
-            Case::Async(Arc::new(move |input| Box::pin(f(input)))),
-        );
+        Arc::make_mut(&mut self.0).insert(input.into(), Case::Async(Arc::new(f)));
         self
     }
 
@@ -135,10 +154,11 @@ impl SpecialCases {
         metadata: &MetadataMap,
         context: &mut Context<'_>,
     ) -> Result<String, Status> {
+        let mut case = CaseContext { metadata, context };
         match self.0.get(&input) {
             None => Ok(input),
-            Some(Case::Sync(f)) => f(&input, &mut CaseContext { metadata, context }),
-            Some(Case::Async(f)) => f(input).await,
+            Some(Case::Sync(f)) => f(&input, &mut case),
+            Some(Case::Async(f)) => f(input, &mut case).await,
         }
     }
 }
