@@ -1,15 +1,15 @@
 //! The test harness against the reference's: special cases on the call's own context in
-//! every mode, bidi included, with either `Reading`, and async special cases with the
-//! context.
+//! every mode, bidi included, with either `Reading`, async special cases with the context,
+//! and `raises` with errors that are not `Clone`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use grpc_interceptor::ExceptionToStatus;
 use grpc_interceptor::prelude::*;
 use grpc_interceptor::testing::{
     CaseContext, DummyClient, DummyRequest, DummyResponse, DummyService, Reading, SpecialCases,
-    dummy_client_for, raises,
+    dummy_client, dummy_client_for, raises,
 };
 use grpc_interceptor_tests::{
     Log, bidi, client_stream, collect, entries, log, req, requests, server_stream, unary,
@@ -399,4 +399,26 @@ async fn wait_for<T: Clone>(log: &Log<T>, n: usize) -> Vec<T> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     entries(log)
+}
+
+/// An error type that is not `Clone`.
+#[derive(Debug)]
+struct Gone(Mutex<String>);
+
+impl From<Gone> for Status {
+    fn from(gone: Gone) -> Status {
+        Status::not_found(gone.0.into_inner().unwrap())
+    }
+}
+
+#[tokio::test]
+async fn raises_takes_errors_that_are_not_clone_and_fails_every_call() {
+    let cases = SpecialCases::new().on("gone", raises(Gone(Mutex::new("no more".into()))));
+    let mut client = dummy_client(cases, ()).await.unwrap();
+    for _ in 0..2 {
+        let outcome = unary(&mut client, "gone").await;
+        assert_eq!(outcome, Err((Code::NotFound, "no more".into())));
+    }
+    let outcome = bidi(&mut client, &["a", "gone"]).await;
+    assert_eq!(outcome, Ok((strings(&["a"]), not_found("no more"))));
 }
