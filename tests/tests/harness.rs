@@ -1,6 +1,6 @@
 //! The test harness against the reference's: special cases on the call's own context in
-//! every mode, bidi included, with either `Reading`, async special cases with the context,
-//! and `raises` with errors that are not `Clone`.
+//! every mode (bidi included, with either `Reading`), async special cases with the context,
+//! `raises` with errors that are not `Clone`, and `DummyClient::call_raw`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,8 +12,9 @@ use grpc_interceptor::testing::{
     dummy_client, dummy_client_for, raises,
 };
 use grpc_interceptor_tests::{
-    Log, bidi, client_stream, collect, entries, log, req, requests, server_stream, unary,
+    Counting, Log, bidi, client_stream, collect, entries, log, req, requests, server_stream, unary,
 };
+use prost::Message as _;
 use tokio_stream::StreamExt;
 
 const READINGS: [Reading; 2] = [Reading::Lazily, Reading::InHandler];
@@ -399,6 +400,52 @@ async fn wait_for<T: Clone>(log: &Log<T>, n: usize) -> Vec<T> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     entries(log)
+}
+
+#[tokio::test]
+async fn call_raw_reaches_unregistered_methods_through_the_client_interceptors() {
+    let on_server = Counting::default();
+    let on_client = Counting::default();
+    let cases = SpecialCases::new().on("metadata", |_, context| {
+        let value = context.metadata().get("x-key");
+        Ok(value
+            .map_or("", |v| v.to_str().unwrap_or_default())
+            .to_owned())
+    });
+    let service = DummyService::new(cases, (on_server.clone(),));
+    let client = dummy_client_for(service, (on_client.clone(),))
+        .await
+        .unwrap();
+
+    let status = client
+        .call_raw("/Nope/Nothing", req("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+    let status = client
+        .call_raw("/DummyService/Unimplemented", req("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+    // The server's interceptors never ran; the client's saw both calls fail.
+    let (calls, errors) = on_server.counts();
+    assert!(
+        calls.is_empty() && errors.is_empty(),
+        "{calls:?} {errors:?}"
+    );
+    let (calls, errors) = on_client.counts();
+    assert_eq!(calls.get("/Nope/Nothing"), Some(&1));
+    assert_eq!(errors.get("/DummyService/Unimplemented"), Some(&1));
+
+    // A registered method answers, with the request's metadata, in the response's encoding.
+    let mut request = tonic::Request::new(req("metadata"));
+    request.metadata_mut().insert("x-key", "v".parse().unwrap());
+    let encoded = client
+        .call_raw_request("/DummyService/Execute", request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(DummyResponse::decode(encoded).unwrap().output, "v");
 }
 
 /// An error type that is not `Clone`.

@@ -2,6 +2,7 @@
 //! `grpc_interceptor.testing`: the `DummyService` of `proto/dummy.proto`, special cases
 //! keyed by input (sync or async, on the call's context), [`raises`], and [`dummy_client`],
 //! which serves it over real HTTP/2 on 127.0.0.1 behind the interceptors under test.
+//! [`DummyClient::call_raw`] calls any path with any message (an unregistered method, say);
 //! [`Reading`] chooses how the bidi method reads its requests (the reference's
 //! `aio_read_write`), with [`dummy_client_for`].
 //!
