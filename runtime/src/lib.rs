@@ -36,7 +36,9 @@
 //! - [`errors`] and [`ExceptionToStatus`] for turning errors and panics into statuses;
 //! - [`server::TrailersLayer`] for trailers after successful unary calls;
 //! - the `testing` module (feature `testing`) for the harness: a `DummyService` served over
-//!   HTTP/2 on 127.0.0.1 behind the interceptors under test, wire-compatible with Python's.
+//!   HTTP/2 on 127.0.0.1 behind the interceptors under test, wire-compatible with Python's;
+//! - [`guide::production`] before a service takes real traffic: panics, the quiet panic
+//!   hook, state in end hooks, and the two forms of an interceptor.
 //!
 //! `ARCHITECTURE.md` in the repository follows one call through the macro expansion, the
 //! runtime and tonic.
@@ -51,6 +53,7 @@ extern crate self as grpc_interceptor;
 pub mod client;
 mod context;
 pub mod errors;
+pub mod guide;
 mod interceptor;
 pub mod interceptors;
 pub mod lifecycle;

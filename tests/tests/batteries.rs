@@ -17,9 +17,11 @@ use tokio_stream::StreamExt;
 fn cases() -> SpecialCases {
     SpecialCases::new()
         .on("error", raises(Status::not_found("no such thing")))
-        .on_async("slow", |_| async {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            Ok("late".to_owned())
+        .on_async("slow", |_, _| {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Ok("late".to_owned())
+            })
         })
 }
 

@@ -111,9 +111,11 @@ fn cases() -> SpecialCases {
     SpecialCases::new()
         .on("error", raises(Status::not_found("no such thing")))
         .on("boom", |_, _| panic!("boom"))
-        .on_async("slow", |_| async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok("late".to_owned())
+        .on_async("slow", |_, _| {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok("late".to_owned())
+            })
         })
 }
 

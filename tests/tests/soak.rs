@@ -956,10 +956,12 @@ fn special_cases() -> SpecialCases {
             raises(Status::resource_exhausted("soak: too much")),
         )
         .on("panic", |_, _| panic!("soak: the handler panics"))
-        .on_async("slow", |_| async {
-            let _guard = Guard::new();
-            tokio::time::sleep(SLOW).await;
-            Ok("late".to_owned())
+        .on_async("slow", |_, _| {
+            Box::pin(async {
+                let _guard = Guard::new();
+                tokio::time::sleep(SLOW).await;
+                Ok("late".to_owned())
+            })
         })
 }
 

@@ -28,9 +28,11 @@
 
 pub(crate) mod exception_to_status;
 pub(crate) mod into_status;
+mod panic_hook;
 
 pub use exception_to_status::{ExceptionToStatus, Failure};
 pub use into_status::IntoStatus;
+pub use panic_hook::install_quiet_panic_hook;
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};

@@ -1,7 +1,10 @@
 //! The test harness (feature `testing`), wire-compatible with Python's
 //! `grpc_interceptor.testing`: the `DummyService` of `proto/dummy.proto`, special cases
-//! keyed by input, [`raises`], and [`dummy_client`], which serves it over real HTTP/2 on
-//! 127.0.0.1 behind the interceptors under test.
+//! keyed by input (sync or async, on the call's context), [`raises`], and [`dummy_client`],
+//! which serves it over real HTTP/2 on 127.0.0.1 behind the interceptors under test.
+//! [`DummyClient::call_raw`] calls any path with any message (an unregistered method, say);
+//! [`Reading`] chooses how the bidi method reads its requests (the reference's
+//! `aio_read_write`), with [`dummy_client_for`].
 //!
 //! ```
 //! use grpc_interceptor::testing::{dummy_client, raises, DummyRequest, SpecialCases};
@@ -19,6 +22,7 @@
 //! # }
 //! ```
 
+mod bidi;
 mod client;
 mod service;
 
@@ -34,7 +38,8 @@ use tonic::metadata::MetadataMap;
 
 use crate::Context;
 
-pub use client::{DummyClient, dummy_client, dummy_client_with};
+pub use bidi::Reading;
+pub use client::{DummyClient, dummy_client, dummy_client_for, dummy_client_with};
 pub use proto::{DummyRequest, DummyResponse};
 pub use service::DummyService;
 
@@ -44,8 +49,15 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/_.rs"));
 }
 
-/// What a special case sees: the call's [`Context`] (set a code, details or trailers) and
-/// the request metadata the handler received (the reference's `invocation_metadata()`).
+/// What a special case sees: the call's [`Context`] (set a code, details, headers or trailers,
+/// read the call's storage, register an end hook; the reference's servicer context) and the
+/// request metadata the handler received (the reference's `invocation_metadata()`).
+///
+/// A special case of `Execute`, `ExecuteClientStream` and `ExecuteServerStream`, and of
+/// `ExecuteClientServerStream` with [`Reading::InHandler`], runs inside the call, on the
+/// call's own context. One of `ExecuteClientServerStream` with [`Reading::Lazily`] (the
+/// default) runs after the handler has returned, on a context that the response stream owns
+/// for the rest of the call; [`Reading::Lazily`] says how it applies.
 pub struct CaseContext<'a, 'call> {
     metadata: &'a MetadataMap,
     context: &'a mut Context<'call>,
@@ -72,9 +84,13 @@ impl DerefMut for CaseContext<'_, '_> {
     }
 }
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<String, Status>> + Send>>;
+/// The future of an async special case ([`SpecialCases::on_async`]): boxed, as it may
+/// borrow the [`CaseContext`] it was given.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<String, Status>> + Send + 'a>>;
+
 type SyncCase = dyn Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync;
-type AsyncCase = dyn Fn(String) -> BoxFuture + Send + Sync;
+type AsyncCase =
+    dyn for<'a> Fn(String, &'a mut CaseContext<'_, '_>) -> CaseFuture<'a> + Send + Sync;
 
 #[derive(Clone)]
 enum Case {
@@ -83,9 +99,10 @@ enum Case {
 }
 
 /// Outputs for particular inputs, keyed by exact input: a special case gets the input and
-/// returns the output, or fails the call with a status (or panics).
+/// the call's [`CaseContext`], and returns the output, or fails the call with a status (or
+/// panics). Cheap to clone.
 #[derive(Clone, Default)]
-pub struct SpecialCases(HashMap<String, Case>);
+pub struct SpecialCases(Arc<HashMap<String, Case>>);
 
 impl SpecialCases {
     /// No special cases: every input is echoed.
@@ -99,20 +116,35 @@ impl SpecialCases {
         input: impl Into<String>,
         f: impl Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync + 'static,
     ) -> Self {
-        self.0.insert(input.into(), Case::Sync(Arc::new(f)));
+        Arc::make_mut(&mut self.0).insert(input.into(), Case::Sync(Arc::new(f)));
         self
     }
 
-    /// Answers `input` with the result of the future `f(input)`.
-    pub fn on_async<F, Fut>(mut self, input: impl Into<String>, f: F) -> Self
+    /// Answers `input` with the result of the future `f(input, context)`, the reference's
+    /// `async def` special case: the future may await, and it may use the context (set a
+    /// code, read the metadata) until it completes. It borrows the context, so it is boxed:
+    ///
+    /// ```
+    /// use grpc_interceptor::testing::SpecialCases;
+    /// use grpc_interceptor::Code;
+    ///
+    /// let cases = SpecialCases::new().on_async("later", |input, context| {
+    ///     Box::pin(async move {
+    ///         tokio::task::yield_now().await;
+    ///         context.set_code(Code::NotFound);
+    ///         Ok(input)
+    ///     })
+    /// });
+    /// # let _ = cases;
+    /// ```
+    pub fn on_async<F>(mut self, input: impl Into<String>, f: F) -> Self
     where
-        F: Fn(String) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<String, Status>> + Send + 'static,
+        F: for<'a> Fn(String, &'a mut CaseContext<'_, '_>) -> CaseFuture<'a>
+            + Send
+            + Sync
+            + 'static,
     {
-        self.0.insert(
-            input.into(),
-            Case::Async(Arc::new(move |input| Box::pin(f(input)))),
-        );
+        Arc::make_mut(&mut self.0).insert(input.into(), Case::Async(Arc::new(f)));
         self
     }
 
@@ -123,10 +155,11 @@ impl SpecialCases {
         metadata: &MetadataMap,
         context: &mut Context<'_>,
     ) -> Result<String, Status> {
+        let mut case = CaseContext { metadata, context };
         match self.0.get(&input) {
             None => Ok(input),
-            Some(Case::Sync(f)) => f(&input, &mut CaseContext { metadata, context }),
-            Some(Case::Async(f)) => f(input).await,
+            Some(Case::Sync(f)) => f(&input, &mut case),
+            Some(Case::Async(f)) => f(input, &mut case).await,
         }
     }
 }
@@ -137,12 +170,15 @@ impl fmt::Debug for SpecialCases {
     }
 }
 
-/// A special case that fails every call with (a clone of) `error`.
+/// A special case that fails every call with `error`, the reference's `raises(e)`: the
+/// error becomes a [`Status`] once, here, and every call fails with a copy of it, so `E`
+/// need not be `Clone`.
 pub fn raises<E>(
     error: E,
 ) -> impl Fn(&str, &mut CaseContext<'_, '_>) -> Result<String, Status> + Send + Sync + 'static
 where
-    E: Clone + Into<Status> + Send + Sync + 'static,
+    E: Into<Status>,
 {
-    move |_, _| Err(error.clone().into())
+    let status: Status = error.into();
+    move |_, _| Err(status.clone())
 }

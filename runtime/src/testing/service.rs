@@ -1,18 +1,13 @@
 //! `DummyService`: the reference's echo service, behind interceptors.
 
-use std::pin::Pin;
-use std::sync::Arc;
-
-use tokio_stream::{Stream, StreamExt};
+use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::SpecialCases;
+use super::bidi::{self, Reading, ResponseStream};
 use super::proto::dummy_service_server::{self, DummyServiceServer};
 use super::proto::{DummyRequest, DummyResponse};
-use crate::context::CallState;
-use crate::{CallInterceptor, Context, Side, intercepted};
-
-type ResponseStream = Pin<Box<dyn Stream<Item = Result<DummyResponse, Status>> + Send>>;
+use crate::{CallInterceptor, intercepted};
 
 /// The reference's `DummyService`, with `interceptors` around every method:
 ///
@@ -22,13 +17,17 @@ type ResponseStream = Pin<Box<dyn Stream<Item = Result<DummyResponse, Status>> +
 /// - `ExecuteServerStream`: the output, computed before the first message, one message
 ///   per Unicode scalar value;
 /// - `ExecuteClientServerStream`: one response per request; an error after *k* responses
-///   arrives after them.
+///   arrives after them. [`Reading`] chooses when the requests are read: as they arrive (the
+///   default) or all of them inside the call.
 ///
-/// The output for an input is its special case's, or the input itself.
+/// The output for an input is its special case's, or the input itself. Special cases get the
+/// call's [`Context`](crate::Context) through their [`CaseContext`](super::CaseContext), in
+/// every mode (see [`Reading`] for the bidi method).
 #[derive(Debug)]
 pub struct DummyService<I> {
     special_cases: SpecialCases,
     interceptors: I,
+    reading: Reading,
 }
 
 impl<I: CallInterceptor + 'static> DummyService<I> {
@@ -37,7 +36,26 @@ impl<I: CallInterceptor + 'static> DummyService<I> {
         Self {
             special_cases,
             interceptors,
+            reading: Reading::default(),
         }
+    }
+
+    /// When the bidi handler reads its requests: [`Reading::Lazily`] (the default) or
+    /// [`Reading::InHandler`] (the reference's read/write service).
+    ///
+    /// ```
+    /// use grpc_interceptor::testing::{dummy_client_for, DummyService, Reading, SpecialCases};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// let service = DummyService::new(SpecialCases::new(), ()).reading(Reading::InHandler);
+    /// let client = dummy_client_for(service, ()).await?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn reading(self, reading: Reading) -> Self {
+        Self { reading, ..self }
     }
 
     /// The tonic server for this service.
@@ -105,26 +123,17 @@ impl<I: CallInterceptor + 'static> dummy_service_server::DummyService for DummyS
 
     type ExecuteClientServerStreamStream = ResponseStream;
 
+    #[intercepted(context = context)]
     async fn execute_client_server_stream(
         &self,
         request: Request<Streaming<DummyRequest>>,
     ) -> Result<Response<Self::ExecuteClientServerStreamStream>, Status> {
         let (metadata, _, stream) = request.into_parts();
-        let shared = Arc::new((self.special_cases.clone(), metadata));
-        // Each request is answered as it arrives, after the handler has returned: the
-        // call's context is gone by then, so special cases get a context of their own.
-        let responses = stream.then(move |message| {
-            let shared = Arc::clone(&shared);
-            async move {
-                let (cases, metadata) = &*shared;
-                let state = CallState::default();
-                let mut context = Context::new(Side::Server, &state);
-                let output = cases.output(message?.input, metadata, &mut context).await?;
-                Ok(response(output))
-            }
-        });
-        Ok(Response::new(
-            Box::pin(responses) as Self::ExecuteClientServerStreamStream
-        ))
+        let cases = &self.special_cases;
+        let responses = match self.reading {
+            Reading::Lazily => bidi::lazily(cases.clone(), metadata, stream),
+            Reading::InHandler => bidi::in_handler(cases, &metadata, stream, &mut context).await,
+        };
+        Ok(Response::new(responses))
     }
 }

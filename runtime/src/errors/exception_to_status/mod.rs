@@ -14,6 +14,7 @@ use futures_util::FutureExt;
 use tonic::{Code, Status};
 
 use crate::context::{CallState, merge};
+use crate::errors::panic_hook::{self, Answered, Counted};
 use crate::errors::{OkCodeError, code_name};
 use crate::{CallInterceptor, Chain, Context, MethodName, Next, Payload, Request, Response, Side};
 use failure::is_unknown;
@@ -59,7 +60,9 @@ type Hook = dyn Fn(&Failure, &mut Context<'_>, &MethodName) -> Option<Status> + 
 /// ```
 ///
 /// Panics are caught with `std::panic::catch_unwind`, so this needs `panic = "unwind"` (the
-/// default); the panic hook still runs (and prints the message) as for any panic.
+/// default); the panic hook still runs (and prints the message) as for any panic, unless
+/// [`install_quiet_panic_hook`](crate::errors::install_quiet_panic_hook) installed one that
+/// stays quiet for the panics answered here.
 #[derive(Clone)]
 pub struct ExceptionToStatus {
     code: Code,
@@ -250,9 +253,21 @@ impl CallInterceptor for ExceptionToStatus {
         context: &mut Context<'call>,
         method_name: &MethodName,
     ) -> Result<Response<N::RespPayload>, Status> {
+        // With the quiet panic hook installed, the thread is marked while the rest of the
+        // call runs: a panic there is answered for here. Without it, the call runs as if the
+        // hook did not exist.
+        let counted = panic_hook::installed();
         // `method.call` may run an inner interceptor's synchronous code at once.
-        let reply = panic::catch_unwind(AssertUnwindSafe(|| method.call(request, context)));
+        let reply = if counted {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                let _answered = Answered::enter();
+                method.call(request, context)
+            }))
+        } else {
+            panic::catch_unwind(AssertUnwindSafe(|| method.call(request, context)))
+        };
         let outcome = match reply {
+            Ok(reply) if counted => AssertUnwindSafe(Counted::new(reply)).catch_unwind().await,
             Ok(reply) => AssertUnwindSafe(reply).catch_unwind().await,
             Err(payload) => Err(payload),
         };
