@@ -35,10 +35,18 @@ pub(crate) fn expand(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStre
     let inner = expansion.inner_fn(false, owned, TokenStream::new());
     let call = match sig.output {
         // Located on the error type: a type that is no status is reported there.
-        Some(Output::Result(error)) => respan(
-            quote!(#rt::__private::into_status(#ident(method, request, context, method_name))),
-            Span::call_site().located_at(error.span()),
-        ),
+        Some(Output::Result(error)) => {
+            let error = repair(error, &expansion.names);
+            respan(
+                quote! {{
+                    #[allow(unused_imports)]
+                    use #rt::__private::{OtherError as _, StatusError as _};
+                    (&#rt::__private::ErrorType::<#error>::new())
+                        .status_future(#ident(method, request, context, method_name))
+                }},
+                Span::call_site().located_at(error.span()),
+            )
+        }
         _ => quote!(#ident(method, request, &mut context, method_name)),
     };
     expansion.interceptor(Some(quote!(#inner #call)), TokenStream::new())
