@@ -69,14 +69,21 @@ impl CallState {
         self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[inline]
     pub(crate) fn take(&self) -> Option<Box<Outcome>> {
         if !self.set.load(Ordering::Acquire) {
             return None;
         }
+        self.take_locked()
+    }
+
+    #[inline(never)]
+    fn take_locked(&self) -> Option<Box<Outcome>> {
         self.lock().take()
     }
 
     /// Whether an end hook was registered on the call.
+    #[inline]
     pub(crate) fn is_tracked(&self) -> bool {
         self.tracked.load(Ordering::Acquire)
     }
@@ -96,7 +103,17 @@ impl CallState {
 impl Drop for CallState {
     /// A call abandoned before its end drops its state with the end tracker in it: the
     /// tracker takes the call's storage along, for the end hooks.
+    #[inline]
     fn drop(&mut self) {
+        if *self.tracked.get_mut() {
+            self.hand_storage_to_tracker();
+        }
+    }
+}
+
+impl CallState {
+    #[cold]
+    fn hand_storage_to_tracker(&mut self) {
         let outcome = self
             .outcome
             .get_mut()
@@ -111,6 +128,7 @@ impl Drop for CallState {
 
 impl<'call> Context<'call> {
     #[doc(hidden)]
+    #[inline]
     pub fn new(side: Side, state: &'call CallState) -> Self {
         Self { side, state }
     }

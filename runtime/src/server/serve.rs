@@ -33,7 +33,7 @@ pub fn method_name(
 /// owned by the caller so that the handler's future may hold the context.
 ///
 /// The interceptors are called at once, the outermost with a context of its own
-/// ([`CallInterceptor::intercept_owned`]), and [`Serve`] polls the future they return: no
+/// ([`CallInterceptor::intercept_owned`]), and `Serve` polls the future they return: no
 /// `async fn` here, which would keep the request beside that future (rust#62958).
 #[inline(always)]
 pub fn serve<'call, 'a, I, QK, PK, QT, PT, H, Fut>(
@@ -43,12 +43,7 @@ pub fn serve<'call, 'a, I, QK, PK, QT, PT, H, Fut>(
     request: tonic::Request<QT>,
     state: &'call CallState,
     handler: H,
-) -> Serve<
-    'call,
-    impl Future<Output = Result<Response<PK::Payload>, Status>> + Send,
-    PK,
-    PT,
->
+) -> Serve<'call, impl Future<Output = Result<Response<PK::Payload>, Status>> + Send, PK, PT>
 where
     I: CallInterceptor + ?Sized,
     QK: Inward<QT, Out = QT>,
@@ -63,17 +58,17 @@ where
             crate::lifecycle::track_request(state, &mut request);
         }
         Handled {
-            future: handler(request.map(QK::outward), handler_context),
+            future: handler(QK::outward_request(request), handler_context),
             // A closure, not a bound on `PK` in `Handled`'s `Future` impl: that bound would
             // hit rust#100013.
-            inward: |body| PK::inward(body),
+            inward: |response| PK::inward_response(response),
         }
     });
     let trailers_layer = request
         .extensions()
         .get::<crate::server::Supported>()
         .is_some();
-    let request = request.map(QK::inward);
+    let request = QK::inward_request(request);
     let context = Context::new(Side::Server, state);
     Serve {
         chain: interceptors.intercept_owned(Next::new(handler), request, context, method_name),
@@ -106,21 +101,20 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let chain = this.chain;
+        let (chain, state, trailers_layer) = (this.chain, *this.state, *this.trailers_layer);
         // A panic that no `ExceptionToStatus` answered for ends the call with UNKNOWN, as
         // gRPC servers elsewhere answer one, not with a reset stream.
-        let result = match panic::catch_unwind(AssertUnwindSafe(|| chain.poll(cx))) {
-            Ok(Poll::Ready(result)) => result,
-            Ok(Poll::Pending) => return Poll::Pending,
+        let poll = panic::catch_unwind(AssertUnwindSafe(|| {
+            let result = ready!(chain.poll(cx));
+            Poll::Ready(finish::<PK, PT>(result, state, false, trailers_layer))
+        }));
+        match poll {
+            Ok(poll) => poll,
             Err(payload) => {
                 let status = panic_status(&*payload);
-                return Poll::Ready(finish::<PK, PT>(Err(status), this.state, true, false));
+                Poll::Ready(finish::<PK, PT>(Err(status), state, true, false))
             }
-        };
-        Poll::Ready(match this.state.take() {
-            None => result.map(|response| response.map(PK::outward)),
-            Some(outcome) => with_outcome::<PK, PT>(result, *outcome, false, *this.trailers_layer),
-        })
+        }
     }
 }
 
@@ -133,7 +127,7 @@ fn finish<PK: Kind<PT>, PT>(
     trailers_layer: bool,
 ) -> Result<tonic::Response<PK::Out>, Status> {
     match state.take() {
-        None => result.map(|response| response.map(PK::outward)),
+        None => result.map(PK::outward_response),
         Some(outcome) => with_outcome::<PK, PT>(result, *outcome, panicked, trailers_layer),
     }
 }
@@ -160,7 +154,7 @@ fn with_outcome<PK: Kind<PT>, PT>(
             Err(status)
         }
     };
-    result.map(|response| response.map(PK::outward))
+    result.map(PK::outward_response)
 }
 
 pin_project_lite::pin_project! {
@@ -188,13 +182,17 @@ where
     type Payload = T;
 }
 
-impl<F: HandlerFuture, G: Fn(F::Payload) -> B, B> Future for Handled<F, G> {
+impl<F, G, B> Future for Handled<F, G>
+where
+    F: HandlerFuture,
+    G: Fn(tonic::Response<F::Payload>) -> Response<B>,
+{
     type Output = Result<Response<B>, Status>;
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = ready!(this.future.poll(cx))?;
-        Poll::Ready(Ok(response.map(this.inward)))
+        Poll::Ready(Ok((this.inward)(response)))
     }
 }
