@@ -321,6 +321,13 @@ impl Outcome {
 }
 
 pub(crate) fn merge(into: &mut MetadataMap, from: MetadataMap) {
+    if from.is_empty() {
+        return;
+    }
+    if into.is_empty() {
+        *into = from;
+        return;
+    }
     let mut into_headers = std::mem::take(into).into_headers();
     into_headers.extend(from.into_headers());
     *into = MetadataMap::from_headers(into_headers);
