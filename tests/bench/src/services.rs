@@ -11,6 +11,7 @@ use grpc_interceptor::{
 };
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
+use tonic::codegen::http;
 
 use crate::STREAM_LEN;
 
@@ -220,5 +221,48 @@ impl<S: tower_service::Service<R>, R> tower_service::Service<R> for NoopService<
 
     fn call(&mut self, request: R) -> S::Future {
         self.0.call(request)
+    }
+}
+
+/// A no-op tonic-middleware `Middleware`: hands the request to the service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoopMiddleware;
+
+#[tonic::async_trait]
+impl<S> tonic_middleware::Middleware<S> for NoopMiddleware
+where
+    S: tonic_middleware::ServiceBound,
+    S::Future: Send,
+{
+    async fn call(
+        &self,
+        request: http::Request<tonic::body::Body>,
+        mut service: S,
+    ) -> Result<http::Response<tonic::body::Body>, S::Error> {
+        service.call(request).await
+    }
+}
+
+/// A service that takes tonic's own body type, called with any body: what a server behind
+/// tonic-middleware gets from the transport.
+#[derive(Clone, Debug)]
+pub struct TonicBody<S>(pub S);
+
+impl<S, B> tower_service::Service<http::Request<B>> for TonicBody<S>
+where
+    S: tower_service::Service<http::Request<tonic::body::Body>>,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> S::Future {
+        self.0.call(request.map(tonic::body::Body::new))
     }
 }
