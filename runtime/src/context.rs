@@ -71,16 +71,23 @@ impl CallState {
         self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[inline]
     pub(crate) fn take(&self) -> Option<Box<Outcome>> {
         if !self.set.load(Ordering::Acquire) {
             return None;
         }
+        self.take_locked()
+    }
+
+    #[inline(never)]
+    fn take_locked(&self) -> Option<Box<Outcome>> {
         let mut outcome = self.lock().take()?;
         outcome.bound_metadata();
         Some(outcome)
     }
 
     /// Whether an end hook was registered on the call.
+    #[inline]
     pub(crate) fn is_tracked(&self) -> bool {
         self.tracked.load(Ordering::Acquire)
     }
@@ -100,7 +107,17 @@ impl CallState {
 impl Drop for CallState {
     /// A call abandoned before its end drops its state with the end tracker in it: the
     /// tracker takes the call's storage along, for the end hooks.
+    #[inline]
     fn drop(&mut self) {
+        if *self.tracked.get_mut() {
+            self.hand_storage_to_tracker();
+        }
+    }
+}
+
+impl CallState {
+    #[cold]
+    fn hand_storage_to_tracker(&mut self) {
         let outcome = self
             .outcome
             .get_mut()
@@ -115,6 +132,7 @@ impl Drop for CallState {
 
 impl<'call> Context<'call> {
     #[doc(hidden)]
+    #[inline]
     pub fn new(side: Side, state: &'call CallState) -> Self {
         Self { side, state }
     }
@@ -343,6 +361,13 @@ impl Outcome {
 }
 
 pub(crate) fn merge(into: &mut MetadataMap, from: MetadataMap) {
+    if from.is_empty() {
+        return;
+    }
+    if into.is_empty() {
+        *into = from;
+        return;
+    }
     let mut into_headers = std::mem::take(into).into_headers();
     into_headers.extend(from.into_headers());
     *into = MetadataMap::from_headers(into_headers);

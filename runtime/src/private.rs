@@ -2,7 +2,7 @@
 //! `grpc_interceptor::__private`. May change in any release.
 
 pub use crate::context::CallState;
-pub use crate::errors::into_status::into_status;
+pub use crate::errors::into_status::{ErrorType, OtherError, StatusError};
 pub use crate::server::probe::*;
 pub use crate::server::response_stream::InterceptedStream;
 pub use crate::server::serve::{method_name, serve};

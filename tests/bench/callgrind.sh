@@ -44,10 +44,16 @@ measure() { # variant mode
   PER_CALL[$1.$2]=$(((i2 - i1) / n))
 }
 
-baseline() { case "$1" in client_*) echo client_plain ;; *) echo plain ;; esac; }
+baseline() {
+  case "$1" in
+    client_*) echo client_plain ;;
+    plain_body | tonic_middleware*) echo plain_body ;;
+    *) echo plain ;;
+  esac
+}
 layers() {
   case "$1" in
-    plain | client_plain | intercepted_0) echo 0 ;;
+    plain | plain_body | client_plain | intercepted_0) echo 0 ;;
     *_5 | *_5_async) echo 5 ;;
     *) echo 1 ;;
   esac

@@ -80,7 +80,10 @@ async fn a_trailer_within_the_limit_arrives() {
         .await
         .unwrap();
     let response = client.execute(req("a")).await.unwrap();
-    assert_eq!(response.metadata().get("x-fits").map(|v| v.len()), Some(8_000));
+    assert_eq!(
+        response.metadata().get("x-fits").map(|v| v.len()),
+        Some(8_000)
+    );
     assert_eq!(response.into_inner().output, "a");
 }
 

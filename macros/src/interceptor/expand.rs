@@ -22,20 +22,34 @@ use super::validate::{Output, PARAMS, Param, Ref, Signature};
 use crate::common::diag::respan;
 
 /// The expansion of a correct interceptor.
+///
+/// The fn is called from `intercept_owned`, which gets a context of its own (an interceptor
+/// inside a list), with no future around the call: a plain `fn` borrows a local copy of the
+/// context (its `Reply` borrows nothing), an `async fn` takes the context by value and
+/// borrows it at the top of its body. `intercept` hands `intercept_owned` a clone of the
+/// caller's context: a `Context` is a handle, and clones share the call's state.
 pub(crate) fn expand(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStream {
     let expansion = Expansion::new(rt, item, sig);
     let ident = &item.sig.ident;
-    let inner = expansion.inner_fn(false, TokenStream::new());
-    let call = quote!(#ident(method, request, context, method_name));
+    let owned = matches!(sig.output, Some(Output::Result(_)));
+    let inner = expansion.inner_fn(false, owned, TokenStream::new());
     let call = match sig.output {
         // Located on the error type: a type that is no status is reported there.
-        Some(Output::Result(error)) => respan(
-            quote!(#rt::__private::into_status(#call)),
-            Span::call_site().located_at(error.span()),
-        ),
-        _ => call,
+        Some(Output::Result(error)) => {
+            let error = repair(error, &expansion.names);
+            respan(
+                quote! {{
+                    #[allow(unused_imports)]
+                    use #rt::__private::{OtherError as _, StatusError as _};
+                    (&#rt::__private::ErrorType::<#error>::new())
+                        .status_future(#ident(method, request, context, method_name))
+                }},
+                Span::call_site().located_at(error.span()),
+            )
+        }
+        _ => quote!(#ident(method, request, &mut context, method_name)),
     };
-    expansion.interceptor(true, quote!(#inner #call))
+    expansion.interceptor(Some(quote!(#inner #call)), TokenStream::new())
 }
 
 /// The expansion of an interceptor whose signature is wrong, to go with the errors.
@@ -64,11 +78,10 @@ pub(crate) fn fallback(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenSt
     let uses = quote!(#(#[allow(unused_imports)] use #paths as _;)*);
     if sig.receiver.is_some() {
         // A method: the struct could not go where it is, so only the method is kept.
-        return expansion.inner_fn(true, uses);
+        return expansion.inner_fn(true, false, uses);
     }
-    let inner = expansion.inner_fn(true, TokenStream::new());
-    let pending = quote!(#rt::__private::core::future::pending());
-    expansion.interceptor(false, quote!(#uses #inner #pending))
+    let inner = expansion.inner_fn(true, false, TokenStream::new());
+    expansion.interceptor(None, quote!(#uses #inner))
 }
 
 struct Expansion<'a> {
@@ -93,22 +106,74 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The unit struct and its `CallInterceptor` impl, running `body`; the parameters are
-    /// named `method`, `request`, `context` and `method_name` when `named`.
-    fn interceptor(&self, named: bool, body: TokenStream) -> TokenStream {
+    /// The unit struct and its `CallInterceptor` impl: `intercept_owned` runs `owned`, with
+    /// its parameters named `method`, `request`, `context` and `method_name`, and `intercept`
+    /// hands it a clone of the context. Without `owned` (the fallback), `intercept` runs
+    /// `prelude` and never completes.
+    fn interceptor(&self, owned: Option<TokenStream>, prelude: TokenStream) -> TokenStream {
         let rt = self.rt;
         let Names { call, next, .. } = &self.names;
         let chain = quote!(<#next as #rt::Chain>);
-        let [method, request, context, method_name] = if named {
-            ["method", "request", "context", "method_name"]
-                .map(|n| Ident::new(n, Span::call_site()).into_token_stream())
-        } else {
-            [(); 4].map(|()| quote!(_))
-        };
         let ident = &self.item.sig.ident;
         let vis = &self.item.vis;
         let (struct_attrs, _) = split_attrs(&self.item.attrs);
         let cfgs = struct_attrs.iter().filter(|a| a.path().is_ident("cfg"));
+        let output = quote! {
+            impl #rt::__private::core::future::Future<
+                Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespPayload>, #rt::Status>,
+            > + #rt::__private::core::marker::Send
+        };
+        let generics = quote!(<#call, #next: #rt::Chain>);
+        let methods = match owned {
+            Some(owned) => {
+                let [method, request, context, method_name] =
+                    ["method", "request", "context", "method_name"]
+                        .map(|n| Ident::new(n, Span::call_site()));
+                quote! {
+                    #[inline]
+                    fn intercept #generics (
+                        &self,
+                        #method: #rt::Next<#call, #next>,
+                        #request: #rt::Request<#chain::ReqPayload>,
+                        #context: &mut #rt::Context<#call>,
+                        #method_name: &#rt::MethodName,
+                    ) -> #output {
+                        <Self as #rt::CallInterceptor>::intercept_owned(
+                            self,
+                            #method,
+                            #request,
+                            #rt::__private::core::clone::Clone::clone(#context),
+                            #method_name,
+                        )
+                    }
+
+                    #[inline]
+                    #[allow(unused_mut)]
+                    fn intercept_owned #generics (
+                        &self,
+                        #method: #rt::Next<#call, #next>,
+                        #request: #rt::Request<#chain::ReqPayload>,
+                        mut #context: #rt::Context<#call>,
+                        #method_name: &#rt::MethodName,
+                    ) -> #output {
+                        #owned
+                    }
+                }
+            }
+            None => quote! {
+                #[inline]
+                fn intercept #generics (
+                    &self,
+                    _: #rt::Next<#call, #next>,
+                    _: #rt::Request<#chain::ReqPayload>,
+                    _: &mut #rt::Context<#call>,
+                    _: &#rt::MethodName,
+                ) -> #output {
+                    #prelude
+                    #rt::__private::core::future::pending()
+                }
+            },
+        };
         quote! {
             #(#struct_attrs)*
             #[allow(non_camel_case_types)]
@@ -124,18 +189,7 @@ impl<'a> Expansion<'a> {
             #[automatically_derived]
             #[allow(unused_qualifications)]
             impl #rt::CallInterceptor for #ident {
-                #[inline]
-                fn intercept<#call, #next: #rt::Chain>(
-                    &self,
-                    #method: #rt::Next<#call, #next>,
-                    #request: #rt::Request<#chain::ReqPayload>,
-                    #context: &mut #rt::Context<#call>,
-                    #method_name: &#rt::MethodName,
-                ) -> impl #rt::__private::core::future::Future<
-                    Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespPayload>, #rt::Status>,
-                > + #rt::__private::core::marker::Send {
-                    #body
-                }
+                #methods
             }
         }
     }
@@ -143,19 +197,29 @@ impl<'a> Expansion<'a> {
     /// The user's fn with the call's generic parameters added to its types. In the
     /// `fallback`, wrong parameter types are replaced by the right ones, the qualifiers an
     /// interceptor cannot have are dropped, and `prelude` goes first in the body.
-    fn inner_fn(&self, fallback: bool, prelude: TokenStream) -> TokenStream {
+    ///
+    /// With `owned_context`, the fn takes the context by value and binds the user's pattern
+    /// to a borrow of it at the top of the body, so that the future owns what it borrows.
+    fn inner_fn(&self, fallback: bool, owned_context: bool, prelude: TokenStream) -> TokenStream {
         let rt = self.rt;
         let Names { call, next, .. } = &self.names;
         let item = self.item;
         let sig = &item.sig;
         let ident = &sig.ident;
         let receiver = self.sig.receiver.map(|r| quote!(#r,));
+        let owned = Ident::new("__grpc_interceptor_context", Span::mixed_site());
+        let mut borrow = TokenStream::new();
         let params = self.sig.params.as_ref().map(|params| {
             let typed = params.iter().zip(PARAMS).map(|(p, (_, name, want))| {
                 let pat = p.pat;
                 let ty = self.param_ty(p, name, want);
+                if owned_context && want == Ref::Mut {
+                    borrow = quote!(let #pat: #ty = &mut #owned;);
+                    return quote!(mut #owned: #rt::Context<#call>,);
+                }
                 quote!(#pat: #ty,)
             });
+            let typed: Vec<TokenStream> = typed.collect();
             quote!(#(#typed)*)
         });
         let output = match &sig.output {
@@ -180,6 +244,7 @@ impl<'a> Expansion<'a> {
         let body = match (&params, fallback) {
             (None, _) => quote!({ #prelude loop {} }),
             (Some(_), true) => quote!({ #prelude #block }),
+            (Some(_), false) if owned_context => quote!({ #borrow #block }),
             (Some(_), false) => block.to_token_stream(),
         };
         let attrs = if receiver.is_some() {

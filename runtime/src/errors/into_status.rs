@@ -1,9 +1,10 @@
 //! [`IntoStatus`]: the error types an interceptor or handler may end a call with.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll, ready};
 
-use futures_util::TryFutureExt;
-use futures_util::future::MapErr;
 use tonic::Status;
 
 /// An error that can end a gRPC call: anything that converts into a [`Status`].
@@ -28,16 +29,87 @@ impl<E: Into<Status>> IntoStatus for E {
     }
 }
 
-/// Wraps `future` so that its error becomes a [`Status`].
-///
-/// `E: IntoStatus` is required here only, not by the future (whose error mapping is a fn
-/// pointer): an error type that is no status is then reported once, where the expansion
-/// calls this, on the user's type.
+/// The error type of an `async fn` interceptor, to pick how its future's error becomes a
+/// [`Status`] by autoref specialization: `(&ErrorType::<E>::new()).status_future(future)` is
+/// the future itself when `E` is `Status` ([`StatusError`]), and a [`StatusFuture`]
+/// otherwise ([`OtherError`]).
 #[doc(hidden)]
-pub fn into_status<F, T, E>(future: F) -> MapErr<F, fn(E) -> Status>
+pub struct ErrorType<E>(PhantomData<fn() -> E>);
+
+impl<E> ErrorType<E> {
+    #[doc(hidden)]
+    #[inline(always)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// The error is already a [`Status`]: nothing to convert.
+#[doc(hidden)]
+pub trait StatusError {
+    /// `future`, as it is.
+    fn status_future<F>(&self, future: F) -> F;
+}
+
+impl StatusError for ErrorType<Status> {
+    #[inline(always)]
+    fn status_future<F>(&self, future: F) -> F {
+        future
+    }
+}
+
+/// Any other error type: converted with [`IntoStatus`].
+#[doc(hidden)]
+pub trait OtherError<E> {
+    /// `future`, its error turned into a [`Status`].
+    ///
+    /// `E: IntoStatus` is required here only, not by the future (whose error mapping is a
+    /// fn pointer): an error type that is no status is then reported once, where the
+    /// expansion calls this, on the user's type.
+    fn status_future<F, T>(&self, future: F) -> StatusFuture<F, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: IntoStatus;
+}
+
+impl<E> OtherError<E> for &ErrorType<E> {
+    #[inline(always)]
+    fn status_future<F, T>(&self, future: F) -> StatusFuture<F, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: IntoStatus,
+    {
+        StatusFuture {
+            future,
+            into_status: E::into_status,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of an `async fn` interceptor whose error is not a [`Status`], its error
+    /// turned into one. Its poll is inlined: it runs once per layer on every call.
+    #[doc(hidden)]
+    pub struct StatusFuture<F, E> {
+        #[pin]
+        future: F,
+        into_status: fn(E) -> Status,
+    }
+}
+
+impl<F, T, E> Future for StatusFuture<F, E>
 where
     F: Future<Output = Result<T, E>>,
-    E: IntoStatus,
 {
-    future.map_err(E::into_status as fn(E) -> Status)
+    type Output = Result<T, Status>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        Poll::Ready(match ready!(this.future.poll(cx)) {
+            Ok(value) => Ok(value),
+            Err(error) => Err((this.into_status)(error)),
+        })
+    }
 }

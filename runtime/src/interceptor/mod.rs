@@ -66,10 +66,35 @@ pub trait CallInterceptor: Send + Sync {
         context: &mut Context<'call>,
         method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send;
+
+    /// [`intercept`](Self::intercept) with a context of its own, for an interceptor inside a
+    /// list: its future must own the context it borrows. The default wraps `intercept` in a
+    /// future that owns `context`; `#[interceptor]` overrides it with a call of the fn that
+    /// needs no such wrapper (a `Context` is a handle: a clone shares the call's state).
+    #[doc(hidden)]
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "as an `async fn` its future is 16 bytes larger"
+    )]
+    #[inline]
+    fn intercept_owned<'call, N: Chain>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqPayload>,
+        context: Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+        async move {
+            let mut context = context;
+            self.intercept(method, request, &mut context, method_name)
+                .await
+        }
+    }
 }
 
 #[diagnostic::do_not_recommend]
 impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
+    #[inline]
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
@@ -79,10 +104,22 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         (**self).intercept(method, request, context, method_name)
     }
+
+    #[inline]
+    fn intercept_owned<'call, N: Chain>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqPayload>,
+        context: Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+        (**self).intercept_owned(method, request, context, method_name)
+    }
 }
 
 #[diagnostic::do_not_recommend]
 impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
+    #[inline]
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
@@ -91,5 +128,16 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for std::sync::Arc<I> {
         method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
         (**self).intercept(method, request, context, method_name)
+    }
+
+    #[inline]
+    fn intercept_owned<'call, N: Chain>(
+        &self,
+        method: Next<'call, N>,
+        request: Request<N::ReqPayload>,
+        context: Context<'call>,
+        method_name: &MethodName,
+    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+        (**self).intercept_owned(method, request, context, method_name)
     }
 }

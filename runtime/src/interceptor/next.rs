@@ -172,6 +172,7 @@ impl<N: Chain> From<Result<Response<N::RespPayload>, Status>> for Reply<N> {
 impl<N: Chain> Future for Reply<N> {
     type Output = Result<Response<N::RespPayload>, Status>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             ReplyStateProj::Pending { future } => future.poll(cx),

@@ -18,6 +18,17 @@ pub trait Kind<T> {
     type Out;
     /// From the interceptors' view back to tonic's.
     fn outward(body: Self::Payload) -> Self::Out;
+    /// [`outward`](Self::outward) on a request's body; the identity for a message, with no
+    /// move of the request.
+    #[inline(always)]
+    fn outward_request(request: tonic::Request<Self::Payload>) -> tonic::Request<Self::Out> {
+        request.map(Self::outward)
+    }
+    /// [`outward`](Self::outward) on a response's body.
+    #[inline(always)]
+    fn outward_response(response: Response<Self::Payload>) -> tonic::Response<Self::Out> {
+        response.map(Self::outward)
+    }
     /// Applies what the interceptors set on the context to a successful response;
     /// `trailers_layer` tells whether [`TrailersLayer`](crate::server::TrailersLayer) serves the call.
     fn finish(
@@ -33,6 +44,17 @@ pub trait Kind<T> {
 pub trait Inward<T>: Kind<T> {
     /// From tonic's view to the interceptors'.
     fn inward(body: T) -> Self::Payload;
+    /// [`inward`](Self::inward) on a request's body; the identity for a message, with no
+    /// move of the request.
+    #[inline(always)]
+    fn inward_request(request: tonic::Request<T>) -> tonic::Request<Self::Payload> {
+        request.map(Self::inward)
+    }
+    /// [`inward`](Self::inward) on a response's body.
+    #[inline(always)]
+    fn inward_response(response: tonic::Response<T>) -> Response<Self::Payload> {
+        response.map(Self::inward)
+    }
 }
 
 /// A single message.
@@ -48,8 +70,19 @@ pub struct RequestStream;
 pub struct ResponseStream;
 
 impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Inward<M> for Message {
+    #[inline(always)]
     fn inward(body: M) -> M {
         body
+    }
+
+    #[inline(always)]
+    fn inward_request(request: tonic::Request<M>) -> tonic::Request<M> {
+        request
+    }
+
+    #[inline(always)]
+    fn inward_response(response: tonic::Response<M>) -> Response<M> {
+        response
     }
 }
 
@@ -57,8 +90,19 @@ impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Kind<M> for Message 
     type Payload = M;
     type Out = M;
 
+    #[inline(always)]
     fn outward(body: M) -> M {
         body
+    }
+
+    #[inline(always)]
+    fn outward_request(request: tonic::Request<M>) -> tonic::Request<M> {
+        request
+    }
+
+    #[inline(always)]
+    fn outward_response(response: Response<M>) -> tonic::Response<M> {
+        response
     }
 
     fn finish(

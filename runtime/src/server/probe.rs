@@ -55,7 +55,7 @@ impl<M: prost::Message + std::fmt::Debug + Default + Clone + 'static> Probe<toni
 
 /// A single request message.
 pub trait ProbeRequestMessage {
-    /// `Message`.
+    /// `Message`: a single message.
     fn __grpc_interceptor_request_mode(&self) -> Message;
 }
 
@@ -84,7 +84,7 @@ impl<T> ProbeRequestOther<T> for &Probe<T> {
 
 /// A single response message.
 pub trait ProbeResponseMessage {
-    /// `Message`.
+    /// `Message`: a single message.
     fn __grpc_interceptor_response_mode(&self) -> Message;
 }
 
@@ -96,7 +96,7 @@ impl<M: prost::Message + std::fmt::Debug + Clone + 'static> ProbeResponseMessage
 
 /// A server stream.
 pub trait ProbeResponseStream {
-    /// `ResponseStream`.
+    /// `ResponseStream`: a server stream.
     fn __grpc_interceptor_response_mode(&self) -> ResponseStream;
 }
 

@@ -2,7 +2,6 @@
 //! hands to tonic in place of the one its handler returns.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -27,42 +26,92 @@ where
     type Message = M;
 }
 
-/// The response stream an `#[intercepted]` service hands to tonic in place of the stream
-/// type `S` its handler returns: the handler's stream as the interceptors left it.
-pub struct InterceptedStream<S: ResultStream> {
-    inner: MessageStream<S::Message>,
-    done: bool,
-    _handler_stream: PhantomData<fn() -> S>,
+pin_project_lite::pin_project! {
+    /// The response stream an `#[intercepted]` service hands to tonic in place of the
+    /// stream type `S` its handler returns: the handler's stream as the interceptors left it.
+    ///
+    /// When nothing hooked into the handler's stream, it is polled here directly, once per
+    /// message, as the `S` it is (its own `poll_next`, inlined), and its items go to tonic
+    /// as they came, as without interceptors. The interceptors saw it as a
+    /// [`MessageStream`], which they may poll, wrap or replace before it gets here, so it
+    /// was boxed for them; it comes out of its box on the first poll. Otherwise the
+    /// `MessageStream` runs the hooks.
+    pub struct InterceptedStream<S: ResultStream> {
+        // The handler's stream, polled directly.
+        #[pin]
+        direct: Option<S>,
+        // The stream with the interceptors' hooks, or what is left of it once its source
+        // is polled directly.
+        inner: MessageStream<S::Message>,
+        // Whether the source was looked at, on the first poll.
+        started: bool,
+    }
 }
 
 impl<S: ResultStream> InterceptedStream<S> {
     pub(crate) fn new(inner: MessageStream<S::Message>) -> Self {
         Self {
+            direct: None,
             inner,
-            done: false,
-            _handler_stream: PhantomData,
+            started: false,
         }
     }
 }
 
-impl<S: ResultStream> Stream for InterceptedStream<S> {
+impl<S: ResultStream + Send + 'static> InterceptedStream<S> {
+    /// Polls the source, without catching a panic.
+    #[inline(always)]
+    fn poll_unguarded(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<S::Message, Status>>> {
+        // A stream nobody hooked into goes to tonic as it came, its last item included (an
+        // OK status at the end carries trailers, as without interceptors).
+        match self.as_mut().project().direct.as_pin_mut() {
+            Some(direct) => direct.poll_next(cx),
+            None => self.poll_other(cx),
+        }
+    }
+
+    /// The first poll, and every poll of a stream with hooks.
+    #[inline(never)]
+    fn poll_other(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<S::Message, Status>>> {
+        let this = self.as_mut().project();
+        if !std::mem::replace(this.started, true)
+            && let Some(source) = this.inner.take_source::<S>()
+        {
+            self.as_mut().project().direct.set(Some(source));
+            return self.poll_unguarded(cx);
+        }
+        Pin::new(this.inner).poll_next(cx)
+    }
+
+    #[cold]
+    fn panicked(self: Pin<&mut Self>, payload: Box<dyn std::any::Any + Send>) -> Status {
+        let mut this = self.project();
+        this.direct.set(None);
+        this.inner.stop();
+        panic_status(&*payload)
+    }
+}
+
+impl<S: ResultStream + Send + 'static> Stream for InterceptedStream<S> {
     type Item = Result<S::Message, Status>;
 
+    /// Polled once per message: inlined into tonic's encoder.
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
         // An OK status at the end carries trailers: tonic sends an error item's status, with
         // its metadata, as the trailers of a server stream.
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let inner = &mut self.inner;
-        match panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll_next(cx))) {
+        let this = self.as_mut();
+        match panic::catch_unwind(AssertUnwindSafe(|| this.poll_unguarded(cx))) {
             Ok(poll) => poll,
             // A panic nothing answered for ends the stream with UNKNOWN, after the messages
             // already sent, rather than with a reset stream.
-            Err(payload) => {
-                self.done = true;
-                Poll::Ready(Some(Err(panic_status(&*payload))))
-            }
+            Err(payload) => Poll::Ready(Some(Err(self.panicked(payload)))),
         }
     }
 }
@@ -72,5 +121,120 @@ impl<S: ResultStream> fmt::Debug for InterceptedStream<S> {
         f.debug_tuple("InterceptedStream")
             .field(&self.inner)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+    use tonic::Code;
+    use tonic::metadata::MetadataMap;
+
+    use super::*;
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Note {
+        #[prost(string, tag = "1")]
+        text: String,
+    }
+
+    fn note(text: &str) -> Note {
+        Note { text: text.into() }
+    }
+
+    /// What the handler's stream was, and what tonic gets from it.
+    async fn sent<S: ResultStream<Message = Note> + Send + 'static>(
+        stream: MessageStream<Note>,
+    ) -> Vec<Result<String, (Code, Option<String>)>> {
+        let stream = InterceptedStream::<S>::new(stream);
+        stream
+            .map(|item| {
+                item.map(|n| n.text).map_err(|s| {
+                    let total = s.metadata().get("x-total");
+                    (
+                        s.code(),
+                        total.map(|v| v.to_str().unwrap_or_default().to_owned()),
+                    )
+                })
+            })
+            .collect()
+            .await
+    }
+
+    type Items = tokio_stream::Iter<std::vec::IntoIter<Result<Note, Status>>>;
+
+    fn items(items: Vec<Result<Note, Status>>) -> Items {
+        tokio_stream::iter(items)
+    }
+
+    #[tokio::test]
+    async fn a_stream_nobody_hooked_into_is_polled_as_its_own_type() {
+        let mut stream = MessageStream::new(items(vec![Ok(note("a")), Ok(note("b"))]));
+        assert!(stream.take_source::<Items>().is_some());
+        let stream = MessageStream::new(items(vec![Ok(note("a")), Ok(note("b"))]));
+        assert_eq!(
+            sent::<Items>(stream).await,
+            [Ok("a".to_owned()), Ok("b".to_owned())]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hooked_stream_runs_its_hooks() {
+        let mut stream = MessageStream::new(items(vec![Ok(note("a")), Ok(note("b"))]));
+        stream.for_each_mut(|n| {
+            n.text.make_ascii_uppercase();
+            Ok(())
+        });
+        assert!(stream.take_source::<Items>().is_none());
+        assert_eq!(
+            sent::<Items>(stream).await,
+            [Ok("A".to_owned()), Ok("B".to_owned())]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_ok_status_at_the_end_carries_trailers() {
+        let mut trailers = MetadataMap::new();
+        trailers.insert("x-total", "2".parse().unwrap());
+        let with_trailers = Status::with_metadata(Code::Ok, "", trailers);
+        let stream = MessageStream::new(items(vec![Ok(note("a")), Err(with_trailers)]));
+        assert_eq!(
+            sent::<Items>(stream).await,
+            [Ok("a".to_owned()), Err((Code::Ok, Some("2".to_owned())))]
+        );
+        // With a hook, through the `MessageStream`: the same trailers.
+        let mut trailers = MetadataMap::new();
+        trailers.insert("x-total", "2".parse().unwrap());
+        let with_trailers = Status::with_metadata(Code::Ok, "", trailers);
+        let mut stream = MessageStream::new(items(vec![Ok(note("a")), Err(with_trailers)]));
+        stream.for_each_mut(|_| Ok(()));
+        assert_eq!(
+            sent::<Items>(stream).await,
+            [Ok("a".to_owned()), Err((Code::Ok, Some("2".to_owned())))]
+        );
+    }
+
+    /// Panics on its second poll.
+    struct Boom(bool);
+
+    impl Stream for Boom {
+        type Item = Result<Note, Status>;
+
+        fn poll_next(
+            mut self: Pin<&mut Self>,
+            _: &mut TaskContext<'_>,
+        ) -> Poll<Option<Self::Item>> {
+            assert!(!std::mem::replace(&mut self.0, true), "boom");
+            Poll::Ready(Some(Ok(note("a"))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_polled_directly_ends_the_stream_with_unknown() {
+        let stream = MessageStream::new(Boom(false));
+        let sent = sent::<Boom>(stream).await;
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert_eq!(sent[0], Ok("a".to_owned()));
+        assert!(matches!(&sent[1], Err((Code::Unknown, _))), "{sent:?}");
     }
 }

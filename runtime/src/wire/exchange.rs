@@ -170,8 +170,15 @@ where
         }
         attempt(request)
     });
-    let chain = interceptors.intercept(Next::new(terminal), request, &mut context, method_name);
-    let (result, panicked) = match AssertUnwindSafe(chain).catch_unwind().await {
+    // A plain-`fn` interceptor runs when its future is made: a panic there is caught too.
+    let chain = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        interceptors.intercept(Next::new(terminal), request, &mut context, method_name)
+    }));
+    let chain = match chain {
+        Ok(chain) => AssertUnwindSafe(chain).catch_unwind().await,
+        Err(payload) => Err(payload),
+    };
+    let (result, panicked) = match chain {
         Ok(result) => (result, false),
         // On a client the panic goes on into the application's task, as any panic in its
         // own code would, once the end hooks have been told.

@@ -247,8 +247,27 @@ pub async fn read_all(
     Ok(response)
 }
 
-/// A service whose requests carry `tonic::body::Body`, as a tonic `Server` hands them to
-/// its layers: the server layer takes no other body.
+/// A no-op tonic-middleware `Middleware`: hands the request to the service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoopMiddleware;
+
+#[tonic::async_trait]
+impl<S> tonic_middleware::Middleware<S> for NoopMiddleware
+where
+    S: tonic_middleware::ServiceBound,
+    S::Future: Send,
+{
+    async fn call(
+        &self,
+        request: http::Request<tonic::body::Body>,
+        mut service: S,
+    ) -> Result<http::Response<tonic::body::Body>, S::Error> {
+        service.call(request).await
+    }
+}
+
+/// A service that takes tonic's own body type, called with any body: what a server behind
+/// tonic-middleware gets from the transport.
 #[derive(Clone, Debug)]
 pub struct TonicBody<S>(pub S);
 

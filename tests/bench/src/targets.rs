@@ -11,15 +11,16 @@ use grpc_interceptor::testing::proto::dummy_service_server::DummyServiceServer;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use tonic::client::GrpcService;
 use tonic::codegen::http::{self, HeaderValue, Method, Uri, header};
+use tonic_middleware::MiddlewareFor;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::STREAM_LEN;
 use crate::exec::{OnceBody, Received, block_on, drain, frames};
 use crate::services::{
-    Intercepted0, Intercepted1, Intercepted5, Intercepted5Async, NoopLayer, Plain, Repeat,
-    TonicBody, noop_a, noop_b, noop_c, noop_d, noop_e, plain_server, read_all, stream_len_input,
-    tonic_noop,
+    Intercepted0, Intercepted1, Intercepted5, Intercepted5Async, NoopLayer, NoopMiddleware, Plain,
+    Repeat, TonicBody, noop_a, noop_b, noop_c, noop_d, noop_e, plain_server, read_all,
+    stream_len_input, tonic_noop,
 };
 
 /// The kind of call.
@@ -105,7 +106,7 @@ const fn variant(
 }
 
 /// Every variant, in report order.
-pub const VARIANTS: [Variant; 13] = [
+pub const VARIANTS: [Variant; 15] = [
     variant("plain", "plain", 0, "plain tonic server"),
     variant(
         "tonic_interceptor",
@@ -118,6 +119,18 @@ pub const VARIANTS: [Variant; 13] = [
         "plain",
         1,
         "a no-op tower layer around the server",
+    ),
+    variant(
+        "plain_body",
+        "plain_body",
+        0,
+        "plain tonic server called with tonic's Body (the baseline of tonic_middleware)",
+    ),
+    variant(
+        "tonic_middleware",
+        "plain_body",
+        1,
+        "tonic-middleware 0.4: MiddlewareFor(server, no-op Middleware)",
     ),
     variant(
         "intercepted_0",
@@ -204,6 +217,14 @@ pub fn with_target<R>(name: &str, f: impl FnOnce(&mut dyn Target) -> R) -> Optio
             f,
         ),
         "tower_layer" => run(ServerTarget::new(NoopLayer.layer(plain_server())), f),
+        "plain_body" => run(ServerTarget::new(TonicBody(plain_server())), f),
+        "tonic_middleware" => run(
+            ServerTarget::new(TonicBody(MiddlewareFor::new(
+                plain_server(),
+                NoopMiddleware,
+            ))),
+            f,
+        ),
         "intercepted_0" => run(ServerTarget::new(DummyServiceServer::new(Intercepted0)), f),
         "intercepted_1" => run(ServerTarget::new(DummyServiceServer::new(Intercepted1)), f),
         "intercepted_5" => run(ServerTarget::new(DummyServiceServer::new(Intercepted5)), f),

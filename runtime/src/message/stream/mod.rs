@@ -1,8 +1,11 @@
 //! [`MessageStream`]: a request or response stream that interceptors can wrap message by message.
 
 mod end;
+mod source;
 
 pub use end::StreamEnd;
+
+use source::{PollReplay, Source};
 
 use std::any::Any;
 use std::fmt;
@@ -16,11 +19,10 @@ use tonic::metadata::MetadataMap;
 
 use crate::lifecycle::Tracker;
 use crate::message::replay::Replay;
-use crate::wire::RawBody;
 
 type Hook<M> = Box<dyn FnMut(&mut M) -> Result<(), Status> + Send>;
 type EndHook = Box<dyn FnOnce(&mut StreamEnd) + Send>;
-type BoxStream<M> = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
+pub(crate) type BoxStream<M> = Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>;
 
 /// A stream of messages of type `M` on its way through the interceptors: a client stream
 /// on its way to the handler, or a response stream on its way to the client.
@@ -58,24 +60,6 @@ impl<M> Default for Extras<M> {
     }
 }
 
-#[allow(
-    clippy::large_enum_variant,
-    reason = "boxing tonic's stream would cost an allocation per call"
-)]
-enum Source<M> {
-    Tonic(tonic::Streaming<M>),
-    Boxed(BoxStream<M>),
-    /// A recorded source, with its `poll_next` (which needs `M: Clone`, known where the
-    /// replay is made).
-    Replay(Replay<M>, PollReplay<M>),
-    /// An encoded HTTP/2 body, split into messages by `split` when first polled, or handed
-    /// on whole if nothing reads it (the wire path's pass-through).
-    Raw(RawBody, fn(RawBody) -> BoxStream<M>),
-}
-
-type PollReplay<M> =
-    fn(Pin<&mut Replay<M>>, &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>>;
-
 impl<M: Send + 'static> MessageStream<M> {
     /// Wraps any stream of messages. A stream that already is a
     /// `Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>` (tonic's usual stream type)
@@ -87,7 +71,7 @@ impl<M: Send + 'static> MessageStream<M> {
             .and_then(Option::take);
         match (boxed, slot) {
             (Some(boxed), _) => Self::from_source(Source::Boxed(boxed)),
-            (None, Some(stream)) => Self::from_source(Source::Boxed(Box::pin(stream))),
+            (None, Some(stream)) => Self::from_source(Source::Typed(Box::new(stream))),
             (None, None) => Self::from_source(Source::Boxed(Box::pin(tokio_stream::empty()))),
         }
     }
@@ -164,24 +148,47 @@ impl<M: Send + 'static> MessageStream<M> {
 impl<M: Send + 'static> Stream for MessageStream<M> {
     type Item = Result<M, Status>;
 
+    /// Inlined for the common case, a boxed source with no hooks (a response stream as the
+    /// handler returned it), polled once per message; the rest out of line.
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.finished {
-            return Poll::Ready(None);
-        }
-        if this.extras.is_none() {
+        if this.extras.is_none()
+            && !this.finished
+            && let Source::Boxed(stream) = &mut this.source
+        {
             // No hook would run on a panic, which would go on unwinding once caught: let
             // it unwind from the source, without catching it on every message.
-            return match ready!(this.poll_source(cx)) {
+            return match ready!(stream.as_mut().poll_next(cx)) {
                 Some(Ok(message)) => Poll::Ready(Some(Ok(message))),
                 end => Poll::Ready(this.end(end)),
             };
         }
-        this.poll_guarded(cx)
+        this.poll_other(cx)
     }
 }
 
 impl<M: Send + 'static> MessageStream<M> {
+    /// Every case but the one [`poll_next`](Stream::poll_next) inlines.
+    #[inline(never)]
+    fn poll_other(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        if self.extras.is_none() {
+            return match ready!(self.poll_source(cx)) {
+                Some(Ok(message)) => Poll::Ready(Some(Ok(message))),
+                end => Poll::Ready(self.end(end)),
+            };
+        }
+        self.poll_guarded(cx)
+    }
+
+    /// Ends the stream where it is: nothing more is polled from it, and no end hook runs.
+    pub(crate) fn stop(&mut self) {
+        self.finished = true;
+    }
+
     /// Polls the source and runs the hooks on what it gives; a panic in the source or a
     /// hook ends the stream: an end hook may answer for it (`ExceptionToStatus` does), or
     /// it goes on unwinding.
@@ -193,85 +200,8 @@ impl<M: Send + 'static> MessageStream<M> {
         }
     }
 
-    #[inline(always)]
-    fn poll_source(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
-        match &mut self.source {
-            Source::Tonic(stream) => Pin::new(stream).poll_next(cx),
-            Source::Boxed(stream) => stream.as_mut().poll_next(cx),
-            Source::Replay(stream, poll) => poll(Pin::new(stream), cx),
-            Source::Raw(..) => {
-                self.split_raw();
-                self.poll_source(cx)
-            }
-        }
-    }
-
-    /// Turns a raw body into the stream of its messages.
-    #[cold]
-    fn split_raw(&mut self) {
-        let placeholder = Source::Boxed(Box::pin(tokio_stream::empty()));
-        if let Source::Raw(body, split) = std::mem::replace(&mut self.source, placeholder) {
-            self.source = Source::Boxed(split(body));
-        }
-    }
-
     fn extras(&mut self) -> &mut Extras<M> {
         self.extras.get_or_insert_with(Default::default)
-    }
-
-    /// A stream of the messages in an encoded body, split by `split` only if read.
-    pub(crate) fn from_raw(body: RawBody, split: fn(RawBody) -> BoxStream<M>) -> Self {
-        Self::from_source(Source::Raw(body, split))
-    }
-
-    /// Whether this is an encoded body that nothing read, wrapped or hooked into yet.
-    pub(crate) fn is_raw(&self) -> bool {
-        self.extras.is_none() && matches!(self.source, Source::Raw(..))
-    }
-
-    /// The encoded body, if nothing read, wrapped or hooked into this stream: it can then
-    /// go on as it came, without being split and framed again.
-    pub(crate) fn take_raw(&mut self) -> Option<RawBody> {
-        if self.extras.is_some() || !matches!(self.source, Source::Raw(..)) {
-            return None;
-        }
-        // An empty stream is zero-sized: boxing it allocates nothing.
-        let empty = Source::Boxed(Box::pin(tokio_stream::empty()));
-        match std::mem::replace(&mut self.source, empty) {
-            Source::Raw(body, _) => Some(body),
-            _ => None,
-        }
-    }
-
-    /// The encoded body, if nothing but end hooks was added to this stream: it can go on as
-    /// it came, and this stream, left without a source, runs the end hooks once the body's
-    /// end is known (`end_raw`).
-    pub(crate) fn take_raw_ending(&mut self) -> Option<RawBody> {
-        let only_end_hooks = self
-            .extras
-            .as_deref()
-            .is_some_and(|e| e.hooks.is_empty() && e.trailers.is_empty() && e.call_end.is_none());
-        if !only_end_hooks {
-            return None;
-        }
-        self.extras.take().map(|extras| {
-            let raw = self.take_raw();
-            self.extras = Some(extras);
-            raw
-        })?
-    }
-
-    /// The stream tonic decoded, if nothing read, wrapped or hooked into it: it can then go
-    /// on to the handler as it came.
-    pub(crate) fn take_tonic(&mut self) -> Option<tonic::Streaming<M>> {
-        if self.extras.is_some() || !matches!(self.source, Source::Tonic(_)) {
-            return None;
-        }
-        let empty = Source::Boxed(Box::pin(tokio_stream::empty()));
-        match std::mem::replace(&mut self.source, empty) {
-            Source::Tonic(stream) => Some(stream),
-            _ => None,
-        }
     }
 
     /// Polls the source and runs the hooks on what it gives.
