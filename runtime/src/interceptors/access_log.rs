@@ -90,9 +90,11 @@ fn redact(debug: &str, fields: &[String]) -> String {
         let at_word = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
         let field = at_word
             .then(|| {
-                fields
-                    .iter()
-                    .find(|f| debug[i..].starts_with(&format!("{f}: ")))
+                fields.iter().find(|f| {
+                    debug[i..]
+                        .strip_prefix(f.as_str())
+                        .is_some_and(|r| r.starts_with(": "))
+                })
             })
             .flatten();
         let Some(field) = field else {

@@ -35,3 +35,13 @@ pub mod retry;
 pub mod selector;
 #[cfg(feature = "tracing")]
 pub mod trace;
+
+/// A random 64-bit value, without a random-number dependency: std's randomly keyed hasher
+/// applied to a process-wide counter. Good for ids and jitter, not for cryptography.
+#[cfg(any(feature = "request-id", feature = "retry", feature = "tracing"))]
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
+}

@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,10 +26,9 @@ impl RequestId {
     pub fn generate() -> Self {
         static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let seed = *SEED.get_or_init(|| RandomState::new().hash_one(std::process::id()));
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let high = RandomState::new().hash_one(n) ^ seed;
-        Self(format!("{high:016x}{:016x}", n ^ seed.rotate_left(17)).into())
+        // The low half is the counter under a per-process random mask: unique in the process.
+        let low = COUNTER.fetch_add(1, Ordering::Relaxed) ^ *SEED.get_or_init(super::random_u64);
+        Self(format!("{:016x}{low:016x}", super::random_u64()).into())
     }
 
     /// The id.

@@ -3,8 +3,7 @@
 //! budget of all attempts, retry throttling per channel, the server's pushback, client
 //! streams replayed from a bounded buffer, and no retry once the response has started.
 
-use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -158,8 +157,7 @@ impl Retry {
         let exponent = i32::try_from(retry.saturating_sub(1)).unwrap_or(i32::MAX);
         let backoff = self.initial_backoff.as_secs_f64() * self.multiplier.powi(exponent);
         let backoff = backoff.min(self.max_backoff.as_secs_f64());
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let random = RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let random = super::random_u64();
         // Jitter: uniform in [0, backoff).
         Duration::from_secs_f64(backoff * (random >> 11) as f64 / (1u64 << 53) as f64)
     }

@@ -9,16 +9,16 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use tonic::Status;
 use tonic::metadata::MetadataValue;
 use tracing::Instrument;
+
+use super::random_u64;
 
 use crate::{CallInterceptor, Chain, Context, MethodName, Next, Request, Response, Side};
 
@@ -44,11 +44,6 @@ fn hex<const N: usize>(s: &str) -> Option<[u8; N]> {
         *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
     }
     Some(out)
-}
-
-fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 fn new_span_id() -> [u8; 8] {
