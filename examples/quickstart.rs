@@ -6,7 +6,6 @@
 //! cargo run --example quickstart
 //! ```
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -78,18 +77,19 @@ async fn log_messages(
     Ok(response)
 }
 
-/// A hand-written, stateful interceptor: counts calls and stamps a trailer.
+/// An interceptor with state: counts calls and stamps a trailer.
 #[derive(Default)]
 struct CountCalls(AtomicUsize);
 
-impl CallInterceptor for CountCalls {
-    fn intercept<'call, N: Chain>(
+#[interceptor]
+impl CountCalls {
+    fn intercept(
         &self,
-        method: Next<'call, N>,
-        request: Request<N::ReqPayload>,
-        context: &mut Context<'call>,
+        method: Next<'_>,
+        request: Request,
+        context: &mut Context,
         method_name: &MethodName,
-    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+    ) -> Reply {
         let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
         println!("  [count] call #{n}: {method_name} ({method_name:?})");
         context.with_trailers(|t| t.insert("x-call-number", n.into()));

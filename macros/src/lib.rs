@@ -18,12 +18,17 @@ mod common;
 mod intercepted;
 mod interceptor;
 
-/// Turns a `(method, request, context, method_name)` function into an interceptor.
+/// Turns a `(method, request, context, method_name)` function into an interceptor, or a
+/// type with such a method into one.
 ///
-/// The function becomes a unit struct of the same name (and visibility) that implements
-/// `CallInterceptor`, so the name is a value to list in `#[intercepted(...)]` or to put on a
-/// client channel with `grpc_interceptor::client::intercept`. It runs around every call, in
-/// all four streaming modes, on servers and clients.
+/// On a function, the name becomes an interceptor to list in `#[intercepted(...)]` or to
+/// put on a client channel with `grpc_interceptor::client::intercept`. It runs around every
+/// call, in all four streaming modes, on servers and clients. In expressions the name is
+/// still a function (one that returns the interceptor, which makes it one too), so a
+/// `let request_id = ...;` beside `#[interceptor] fn request_id` binds a new variable as
+/// usual; as a type it is a struct of the same name and visibility that implements
+/// `CallInterceptor`, `Copy` and `Default`. Where the type must be named, as in a field
+/// `DummyServiceClient<Intercepted<Channel, (request_id,)>>`, `request_id()` is its value.
 ///
 /// The signature is fixed; the types are those of `grpc_interceptor`:
 ///
@@ -83,17 +88,65 @@ mod interceptor;
 /// # let _ = log_messages;
 /// ```
 ///
-/// For an interceptor with state or configuration, implement `CallInterceptor` on your own
-/// type instead.
+/// # Interceptors with state
+///
+/// On an inherent `impl` block, the attribute makes the type an interceptor: the block's
+/// one method that takes `&self` (or, when there are several, the one named `intercept`)
+/// has the same four parameters after `&self`, as a plain `fn` or an `async fn`. Other
+/// items of the block (constructors, constants) stay as they are. The type must be `Send`
+/// and `Sync`: calls run at once, so state that changes goes behind atomics or a `Mutex`,
+/// and what an end hook keeps goes in an `Arc`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use grpc_interceptor::prelude::*;
+///
+/// /// Refuses calls without the configured API key, and counts the refusals.
+/// pub struct ApiKey {
+///     key: String,
+///     refused: Arc<AtomicU64>,
+/// }
+///
+/// #[interceptor]
+/// impl ApiKey {
+///     pub fn new(key: &str) -> Self {
+///         ApiKey { key: key.to_owned(), refused: Arc::default() }
+///     }
+///
+///     fn intercept(&self, method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+///         if request.metadata().get("x-api-key").is_none_or(|k| k != self.key.as_str()) {
+///             self.refused.fetch_add(1, Ordering::Relaxed);
+///             return Reply::error(Status::unauthenticated("missing or wrong API key"));
+///         }
+///         method.call(request, context)
+///     }
+/// }
+///
+/// // On a client channel, or as a field of a service: `#[intercepted(self.api_key)]`.
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:50051").connect_lazy();
+/// let channel = grpc_interceptor::client::intercept(channel, ApiKey::new("secret"));
+/// # let _ = channel;
+/// # }
+/// ```
+///
+/// A generic type works the same way (`#[interceptor] impl<F: Fn(&MethodName) -> bool +
+/// Send + Sync> Only<F> { ... }`), and so does an `async fn` method, whose future may
+/// borrow `self`.
 ///
 /// # Errors
 ///
 /// A compile error, on the offending token, for: a parameter list that is not the four
 /// above (count or types), a return type that does not fit the form (`Reply` for a plain
 /// `fn`, `Result<Response, _>` for an `async fn`), an error type that does not convert into
-/// `Status`, a `self` receiver, generic parameters, `const`, `unsafe`, `extern` or variadic
-/// functions, an item that is not a function, and unknown or repeated arguments. For
-/// example, the context must be borrowed mutably:
+/// `Status`, a `self` receiver on a function (the attribute goes on the `impl` block), a
+/// method that takes `&mut self` or `self`, an `impl` block with no method that takes
+/// `&self` or several and none named `intercept`, a trait impl, generic parameters on the
+/// function, `const`, `unsafe`, `extern` or variadic functions, an item that is not a
+/// function or an inherent `impl`, and unknown or repeated arguments. For example, the
+/// context must be borrowed mutably:
 ///
 /// ```compile_fail
 /// use grpc_interceptor::{interceptor, Context, MethodName, Next, Reply, Request};

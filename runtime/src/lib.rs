@@ -26,7 +26,8 @@
 //!
 //! - [`interceptor`] for the signature and both forms, [`intercepted`] for putting a list
 //!   of interceptors on a tonic service impl (a complete service is its example);
-//! - [`CallInterceptor`] for interceptors with state, written by hand;
+//! - [`interceptor`]'s "Interceptors with state" for a type with configuration or state
+//!   and one `#[interceptor]` method, and [`CallInterceptor`] for writing the impl by hand;
 //! - [`prelude`] for the one import an interceptor file needs;
 //! - [`PayloadExt`] and [`MessageStream`] for reaching messages by type in every mode (on
 //!   tonic's own `Request` and `Response`), [`Context`] for the code, details, headers and

@@ -182,7 +182,7 @@ impl MethodBody<'_> {
         quote! {{
             #[allow(unused_imports)]
             use #rt::__private::{
-                CheckedInterceptor as _, InterceptorEntry as _, ProbeRequestMessage as _,
+                CheckedInterceptor as _, CheckedReference as _, InterceptorEntry as _, ProbeRequestMessage as _,
                 ProbeRequestOther as _, ProbeResponseMessage as _, ProbeResponseOther as _,
                 ProbeResponseStream as _,
             };

@@ -4,78 +4,92 @@
 //! #[interceptor] async fn log(method: Next<'_>, request: Request, context: &mut Context, name: &MethodName)
 //!     -> Result<Response, Status> { body }
 //! ```
-//! becomes a unit struct `log` whose `CallInterceptor::intercept` calls the user's fn,
-//! kept whole as an inner fn with the call's generic parameters added to its types.
+//! becomes a struct `log {}` whose `CallInterceptor::intercept` calls the user's fn, kept
+//! whole as an inner fn with the call's generic parameters added to its types, and a fn
+//! `log() -> log`: in expressions `log` is that fn (which the runtime makes an interceptor
+//! through the struct's `InterceptorFn::INSTANCE`), and it is no unit struct or constant,
+//! so `let log = ...;` in the same module binds a new variable.
 //!
-//! When the signature is wrong, [`fallback`] emits the same struct with an impl that does not
-//! call the fn, and the fn itself with the wrong parts replaced by the right types: the
-//! body is still checked and every name in it resolved, the struct can still be listed in
-//! `#[intercepted(...)]`, and the only error is the one that says what to fix.
+//! On an impl block, `#[interceptor] impl Type { fn name(&self, method, request, context,
+//! method_name) ... }` keeps the block, with the method's types completed the same way,
+//! and implements `CallInterceptor` for `Type` by calling the method.
+//!
+//! When the signature is wrong, [`fallback`] emits the same items with an impl that does
+//! not call the fn, and the fn itself with the wrong parts replaced by the right types: the
+//! body is still checked and every name in it resolved, the interceptor can still be listed
+//! in `#[intercepted(...)]`, and the only error is the one that says what to fix.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
-use syn::{Attribute, GenericParam, Ident, ItemFn, Lifetime, Path, ReturnType};
+use syn::{Attribute, GenericParam, Ident, ItemFn, ItemImpl, Path, ReturnType};
 
 use super::repair::{Names, repair, type_paths};
 use super::validate::{Output, PARAMS, Param, Ref, Signature};
 use crate::common::diag::respan;
 
-/// The expansion of a correct interceptor.
+/// What the interceptor is.
+pub(crate) enum Target<'a> {
+    /// A free fn: a struct of its name.
+    Fn,
+    /// The `&self` method of this impl block: the impl's type.
+    Method(&'a ItemImpl),
+}
+
+/// The expansion of a correct interceptor fn.
 ///
 /// The fn is called from `intercept_owned`, which gets a context of its own (an interceptor
 /// inside a list), with no future around the call: a plain `fn` borrows a local copy of the
 /// context (its `Reply` borrows nothing), an `async fn` takes the context by value and
 /// borrows it at the top of its body. `intercept` hands `intercept_owned` a clone of the
 /// caller's context: a `Context` is a handle, and clones share the call's state.
-pub(crate) fn expand(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStream {
-    let expansion = Expansion::new(rt, item, sig);
-    let ident = &item.sig.ident;
-    let owned = matches!(sig.output, Some(Output::Result(_)));
-    let inner = expansion.inner_fn(false, owned, TokenStream::new());
-    let call = match sig.output {
-        // Located on the error type: a type that is no status is reported there.
-        Some(Output::Result(error)) => {
-            let error = repair(error, &expansion.names);
-            respan(
-                quote! {{
-                    #[allow(unused_imports)]
-                    use #rt::__private::{OtherError as _, StatusError as _};
-                    (&#rt::__private::ErrorType::<#error>::new())
-                        .status_future(#ident(method, request, context, method_name))
-                }},
-                Span::call_site().located_at(error.span()),
-            )
-        }
-        _ => quote!(#ident(method, request, &mut context, method_name)),
+pub(crate) fn expand(
+    rt: &Path,
+    item: &ItemFn,
+    sig: &Signature<'_>,
+    target: &Target<'_>,
+) -> TokenStream {
+    let expansion = Expansion::new(rt, item, sig, target);
+    let inner = expansion.inner_fn(false, expansion.owned_context(), TokenStream::new());
+    let call = expansion.call(Context::Owned);
+    let bodies = Bodies {
+        intercept: None,
+        intercept_owned: quote!(#inner #call),
     };
-    expansion.interceptor(Some(quote!(#inner #call)), TokenStream::new())
+    expansion.interceptor(Some(bodies), TokenStream::new())
 }
 
-/// The expansion of an interceptor whose signature is wrong, to go with the errors.
-pub(crate) fn fallback(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenStream {
-    let expansion = Expansion::new(rt, item, sig);
-    // The names of the types written where others belong, kept in use so that their
-    // imports raise no warning beside the error.
-    let mut wrong: Vec<&syn::Type> = match &sig.params {
-        Some(params) => params
-            .iter()
-            .filter(|p| p.path.is_none())
-            .map(|p| p.ty)
-            .collect(),
-        None => sig.param_types.clone(),
+/// The expansion of a correct interceptor method: the method, to go back into its impl
+/// block, and the `CallInterceptor` impl that calls it.
+pub(crate) fn expand_method(
+    rt: &Path,
+    item: &ItemFn,
+    sig: &Signature<'_>,
+    target: &Target<'_>,
+) -> (TokenStream, TokenStream) {
+    let expansion = Expansion::new(rt, item, sig, target);
+    let method = expansion.inner_fn(false, expansion.owned_context(), TokenStream::new());
+    // Both trait methods call the method: `intercept` through the trait's own
+    // `intercept_owned` would add a second error when the type is not `Sync`.
+    let bodies = Bodies {
+        intercept: Some(expansion.call(Context::Borrowed)),
+        intercept_owned: expansion.call(Context::Owned),
     };
-    if sig.params.is_none()
-        && let ReturnType::Type(_, ty) = &item.sig.output
-    {
-        wrong.push(ty);
-    }
-    let generics: Vec<&Ident> = item.sig.generics.type_params().map(|p| &p.ident).collect();
-    let mut paths = Vec::new();
-    for ty in wrong {
-        type_paths(ty, &generics, &mut paths);
-    }
-    let uses = quote!(#(#[allow(unused_imports)] use #paths as _;)*);
+    (
+        method,
+        expansion.interceptor(Some(bodies), TokenStream::new()),
+    )
+}
+
+/// The expansion of an interceptor fn whose signature is wrong, to go with the errors.
+pub(crate) fn fallback(
+    rt: &Path,
+    item: &ItemFn,
+    sig: &Signature<'_>,
+    target: &Target<'_>,
+) -> TokenStream {
+    let expansion = Expansion::new(rt, item, sig, target);
+    let uses = expansion.wrong_type_uses();
     if sig.receiver.is_some() {
         // A method: the struct could not go where it is, so only the method is kept.
         return expansion.inner_fn(true, false, uses);
@@ -84,51 +98,202 @@ pub(crate) fn fallback(rt: &Path, item: &ItemFn, sig: &Signature<'_>) -> TokenSt
     expansion.interceptor(None, quote!(#uses #inner))
 }
 
+/// The expansion of an interceptor method whose signature is wrong, to go with the errors:
+/// the method and a `CallInterceptor` impl that does not call it.
+pub(crate) fn fallback_method(
+    rt: &Path,
+    item: &ItemFn,
+    sig: &Signature<'_>,
+    target: &Target<'_>,
+) -> (TokenStream, TokenStream) {
+    let expansion = Expansion::new(rt, item, sig, target);
+    let method = expansion.inner_fn(true, false, expansion.wrong_type_uses());
+    (method, expansion.interceptor(None, TokenStream::new()))
+}
+
+/// A `CallInterceptor` impl for the type of an impl block that has no interceptor method,
+/// to go with that error: the type can still be listed in `#[intercepted(...)]`.
+pub(crate) fn unfinished(rt: &Path, item_impl: &ItemImpl) -> TokenStream {
+    let names = Names::new(rt);
+    trait_impl(rt, item_impl, pending(rt, &names, TokenStream::new()))
+}
+
+/// The `CallInterceptor` impl for the type of `item_impl`, with these methods.
+fn trait_impl(rt: &Path, item_impl: &ItemImpl, methods: TokenStream) -> TokenStream {
+    let (generics, _, where_clause) = item_impl.generics.split_for_impl();
+    let ty = &item_impl.self_ty;
+    let cfgs = item_impl.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    quote! {
+        #(#cfgs)*
+        #[automatically_derived]
+        #[allow(unused_qualifications)]
+        impl #generics #rt::CallInterceptor for #ty #where_clause {
+            #methods
+        }
+    }
+}
+
+/// The future an interceptor returns, in the names of `names`.
+fn output(rt: &Path, names: &Names) -> TokenStream {
+    let next = &names.next;
+    quote! {
+        impl #rt::__private::core::future::Future<
+            Output = #rt::__private::core::result::Result<
+                #rt::Response<<#next as #rt::Chain>::RespPayload>,
+                #rt::Status,
+            >,
+        > + #rt::__private::core::marker::Send
+    }
+}
+
+/// An `intercept` that runs `prelude` and never completes, for the expansions that go with
+/// an error.
+fn pending(rt: &Path, names: &Names, prelude: TokenStream) -> TokenStream {
+    let Names { call, next, .. } = names;
+    let chain = quote!(<#next as #rt::Chain>);
+    let output = output(rt, names);
+    quote! {
+        #[inline]
+        fn intercept<#call, #next: #rt::Chain>(
+            &self,
+            _: #rt::Next<#call, #next>,
+            _: #rt::Request<#chain::ReqPayload>,
+            _: &mut #rt::Context<#call>,
+            _: &#rt::MethodName,
+        ) -> #output {
+            #prelude
+            #rt::__private::core::future::pending()
+        }
+    }
+}
+
+/// The bodies of the trait methods: `intercept` hands `intercept_owned` a clone of the
+/// context when it has no body of its own.
+struct Bodies {
+    intercept: Option<TokenStream>,
+    intercept_owned: TokenStream,
+}
+
+/// How the trait method that calls the user's fn has the context.
+#[derive(Clone, Copy)]
+enum Context {
+    /// `intercept_owned`: `mut context: Context`.
+    Owned,
+    /// `intercept`: `context: &mut Context`.
+    Borrowed,
+}
+
 struct Expansion<'a> {
     rt: &'a Path,
     item: &'a ItemFn,
     sig: &'a Signature<'a>,
+    target: &'a Target<'a>,
     names: Names,
 }
 
 impl<'a> Expansion<'a> {
-    fn new(rt: &'a Path, item: &'a ItemFn, sig: &'a Signature<'a>) -> Self {
-        let names = Names {
-            call: Lifetime::new("'__grpc_interceptor_call", Span::mixed_site()),
-            next: Ident::new("__GrpcInterceptorNext", Span::mixed_site()),
-            rt: rt.clone(),
-        };
+    fn new(rt: &'a Path, item: &'a ItemFn, sig: &'a Signature<'a>, target: &'a Target<'a>) -> Self {
         Self {
             rt,
             item,
             sig,
-            names,
+            target,
+            names: Names::new(rt),
         }
     }
 
-    /// The unit struct and its `CallInterceptor` impl: `intercept_owned` runs `owned`, with
-    /// its parameters named `method`, `request`, `context` and `method_name`, and `intercept`
-    /// hands it a clone of the context. Without `owned` (the fallback), `intercept` runs
-    /// `prelude` and never completes.
-    fn interceptor(&self, owned: Option<TokenStream>, prelude: TokenStream) -> TokenStream {
+    /// Whether the fn takes the context by value (an `async fn`, whose future owns it).
+    fn owned_context(&self) -> bool {
+        matches!(self.sig.output, Some(Output::Result(_)))
+    }
+
+    /// The call of the user's fn, in the trait method that has the context as `context`.
+    fn call(&self, context: Context) -> TokenStream {
+        let rt = self.rt;
+        let ident = &self.item.sig.ident;
+        let (callee, receiver) = match self.target {
+            Target::Fn => (quote!(#ident), None),
+            Target::Method(_) => (quote!(Self::#ident), Some(quote!(self,))),
+        };
+        let context = match (context, self.owned_context()) {
+            (Context::Owned, true) | (Context::Borrowed, false) => quote!(context),
+            (Context::Owned, false) => quote!(&mut context),
+            (Context::Borrowed, true) => quote!(#rt::__private::core::clone::Clone::clone(context)),
+        };
+        match self.sig.output {
+            // Located on the error type: a type that is no status is reported there.
+            Some(Output::Result(error)) => {
+                let error = repair(error, &self.names);
+                respan(
+                    quote! {{
+                        #[allow(unused_imports)]
+                        use #rt::__private::{OtherError as _, StatusError as _};
+                        (&#rt::__private::ErrorType::<#error>::new())
+                            .status_future(#callee(#receiver method, request, #context, method_name))
+                    }},
+                    Span::call_site().located_at(error.span()),
+                )
+            }
+            _ => quote!(#callee(#receiver method, request, #context, method_name)),
+        }
+    }
+
+    /// `use` items that keep the names of the types written where others belong in use, so
+    /// that their imports raise no warning beside the error.
+    fn wrong_type_uses(&self) -> TokenStream {
+        let sig = self.sig;
+        let mut wrong: Vec<&syn::Type> = match &sig.params {
+            Some(params) => params
+                .iter()
+                .filter(|p| p.path.is_none())
+                .map(|p| p.ty)
+                .collect(),
+            None => sig.param_types.clone(),
+        };
+        if sig.params.is_none()
+            && let ReturnType::Type(_, ty) = &self.item.sig.output
+        {
+            wrong.push(ty);
+        }
+        let generics: Vec<&Ident> = (self.item.sig.generics.type_params())
+            .map(|p| &p.ident)
+            .collect();
+        let mut paths = Vec::new();
+        for ty in wrong {
+            type_paths(ty, &generics, &mut paths);
+        }
+        quote!(#(#[allow(unused_imports)] use #paths as _;)*)
+    }
+
+    /// The `CallInterceptor` impl (and, for a fn, the struct and the fn that name it):
+    /// `intercept_owned` runs `owned`, with its parameters named `method`, `request`,
+    /// `context` and `method_name`, and `intercept` hands it a clone of the context.
+    /// Without `owned` (the fallback), `intercept` runs `prelude` and never completes.
+    fn interceptor(&self, bodies: Option<Bodies>, prelude: TokenStream) -> TokenStream {
         let rt = self.rt;
         let Names { call, next, .. } = &self.names;
         let chain = quote!(<#next as #rt::Chain>);
-        let ident = &self.item.sig.ident;
-        let vis = &self.item.vis;
-        let (struct_attrs, _) = split_attrs(&self.item.attrs);
-        let cfgs = struct_attrs.iter().filter(|a| a.path().is_ident("cfg"));
-        let output = quote! {
-            impl #rt::__private::core::future::Future<
-                Output = #rt::__private::core::result::Result<#rt::Response<#chain::RespPayload>, #rt::Status>,
-            > + #rt::__private::core::marker::Send
-        };
+        let output = output(rt, &self.names);
         let generics = quote!(<#call, #next: #rt::Chain>);
-        let methods = match owned {
-            Some(owned) => {
+        let methods = match bodies {
+            Some(Bodies {
+                intercept,
+                intercept_owned,
+            }) => {
                 let [method, request, context, method_name] =
                     ["method", "request", "context", "method_name"]
                         .map(|n| Ident::new(n, Span::call_site()));
+                let intercept = intercept.unwrap_or_else(|| {
+                    quote! {
+                        <Self as #rt::CallInterceptor>::intercept_owned(
+                            self,
+                            #method,
+                            #request,
+                            #rt::__private::core::clone::Clone::clone(#context),
+                            #method_name,
+                        )
+                    }
+                });
                 quote! {
                     #[inline]
                     fn intercept #generics (
@@ -138,13 +303,7 @@ impl<'a> Expansion<'a> {
                         #context: &mut #rt::Context<#call>,
                         #method_name: &#rt::MethodName,
                     ) -> #output {
-                        <Self as #rt::CallInterceptor>::intercept_owned(
-                            self,
-                            #method,
-                            #request,
-                            #rt::__private::core::clone::Clone::clone(#context),
-                            #method_name,
-                        )
+                        #intercept
                     }
 
                     #[inline]
@@ -156,24 +315,21 @@ impl<'a> Expansion<'a> {
                         mut #context: #rt::Context<#call>,
                         #method_name: &#rt::MethodName,
                     ) -> #output {
-                        #owned
+                        #intercept_owned
                     }
                 }
             }
-            None => quote! {
-                #[inline]
-                fn intercept #generics (
-                    &self,
-                    _: #rt::Next<#call, #next>,
-                    _: #rt::Request<#chain::ReqPayload>,
-                    _: &mut #rt::Context<#call>,
-                    _: &#rt::MethodName,
-                ) -> #output {
-                    #prelude
-                    #rt::__private::core::future::pending()
-                }
-            },
+            None => pending(rt, &self.names, prelude),
         };
+        if let Target::Method(item_impl) = self.target {
+            return trait_impl(rt, item_impl, methods);
+        }
+        let ident = &self.item.sig.ident;
+        let vis = &self.item.vis;
+        let (struct_attrs, _) = split_attrs(&self.item.attrs);
+        let cfgs: Vec<&Attribute> = (struct_attrs.iter().copied())
+            .filter(|a| a.path().is_ident("cfg"))
+            .collect();
         quote! {
             #(#struct_attrs)*
             #[allow(non_camel_case_types)]
@@ -183,13 +339,27 @@ impl<'a> Expansion<'a> {
                 #rt::__private::core::fmt::Debug,
                 #rt::__private::core::default::Default,
             )]
-            #vis struct #ident;
+            #vis struct #ident {}
 
             #(#cfgs)*
             #[automatically_derived]
             #[allow(unused_qualifications)]
             impl #rt::CallInterceptor for #ident {
                 #methods
+            }
+
+            #(#cfgs)*
+            #[automatically_derived]
+            impl #rt::__private::InterceptorFn for #ident {
+                const INSTANCE: &'static Self = &#ident {};
+            }
+
+            #(#cfgs)*
+            #[doc(hidden)]
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            #vis const fn #ident() -> #ident {
+                #ident {}
             }
         }
     }

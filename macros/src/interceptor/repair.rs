@@ -21,6 +21,15 @@ pub(crate) struct Names {
 }
 
 impl Names {
+    /// The names of an expansion that reaches the runtime at `rt`.
+    pub(crate) fn new(rt: &Path) -> Self {
+        Names {
+            call: Lifetime::new("'__grpc_interceptor_call", proc_macro2::Span::mixed_site()),
+            next: Ident::new("__GrpcInterceptorNext", proc_macro2::Span::mixed_site()),
+            rt: rt.clone(),
+        }
+    }
+
     /// The generic arguments a runtime type takes in an interceptor, by its name.
     fn args_for(&self, ident: &Ident) -> Option<AngleBracketedGenericArguments> {
         let Names { call, next, rt } = self;

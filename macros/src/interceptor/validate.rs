@@ -12,10 +12,21 @@ use crate::common::diag::Errors;
 const SIGNATURE: &str =
     "(method: Next<'_>, request: Request, context: &mut Context, method_name: &MethodName)";
 
+/// Where the interceptor fn is.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Place {
+    /// A free fn: it takes no `self`.
+    Fn,
+    /// The method of an `#[interceptor] impl`: it takes `&self`.
+    Method,
+}
+
 /// What could be read of an interceptor signature.
 pub(crate) struct Signature<'a> {
-    /// `self`, which an interceptor never takes.
+    /// `self`: the `&self` of a method, or one where none belongs.
     pub(crate) receiver: Option<&'a Receiver>,
+    /// Whether `receiver` is what the place calls for.
+    pub(crate) receiver_ok: bool,
     /// The four parameters, when there are exactly four besides any `self`.
     pub(crate) params: Option<[Param<'a>; 4]>,
     /// The types of all parameters besides any `self`, as written.
@@ -42,7 +53,7 @@ pub(crate) enum Output<'a> {
 impl Signature<'_> {
     /// Whether every parameter and the return type are right.
     pub(crate) fn is_complete(&self) -> bool {
-        self.receiver.is_none()
+        self.receiver_ok
             && self.output.is_some()
             && self
                 .params
@@ -66,39 +77,68 @@ pub(crate) enum Ref {
     Mut,
 }
 
+/// `#[interceptor]` on `impl Trait for Type`.
+pub(crate) const TRAIT_IMPL: &str = "`#[interceptor]` goes on a fn, or on an inherent impl (`impl YourType { ... }`), not on a trait impl\n\nhelp: to run interceptors around the methods of a service, put `#[intercepted(...)]` on its impl";
+
+/// An `#[interceptor] impl` with no method that takes `self`.
+pub(crate) const NO_METHOD: &str = "an `#[interceptor] impl` needs a method that takes `&self`: the interceptor\n\nhelp: add `fn intercept(&self, method: Next<'_>, request: Request, context: &mut Context, method_name: &MethodName) -> Reply`, or the same `async fn` returning `Result<Response, Status>`";
+
+/// Several methods that take `self` in an `#[interceptor] impl`, none named `intercept`.
+pub(crate) fn second_method(name: &syn::Ident) -> String {
+    format!(
+        "an `#[interceptor] impl` with several methods that take `self` needs one named `intercept`: the interceptor\n\nhelp: name the interceptor method `intercept`, or move `{name}` to another `impl` block of the type"
+    )
+}
+
 pub(crate) fn not_a_fn(item: &TokenStream) -> syn::Error {
     let span = item
         .clone()
         .into_iter()
         .next()
         .map_or_else(Span::call_site, |t| t.span());
-    let help = if syn::parse2::<syn::ItemImpl>(item.clone()).is_ok() {
-        "to run interceptors around the methods of a service, put `#[intercepted(...)]` on its impl"
-    } else {
-        "to make a type an interceptor, implement `grpc_interceptor::CallInterceptor` for it"
-    };
     syn::Error::new(
         span,
-        format!("`#[interceptor]` can only be applied to a `fn` or an `async fn`\n\nhelp: {help}"),
+        "`#[interceptor]` can only be applied to a `fn`, an `async fn` or an inherent `impl`\n\nhelp: to make a type an interceptor, put `#[interceptor]` on an `impl YourType { ... }` block with one `&self` method of the interceptor signature",
     )
 }
 
-pub(crate) fn signature<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Signature<'a> {
+pub(crate) fn signature<'a>(
+    sig: &'a syn::Signature,
+    place: Place,
+    errors: &mut Errors,
+) -> Signature<'a> {
     qualifiers(sig, errors);
     let mut receiver = None;
     let mut typed = Vec::new();
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(r) => {
-                errors.push_spanned(
-                    r,
-                    "`#[interceptor]` takes a free fn, not a method with `self`\n\nhelp: to give an interceptor state, implement `grpc_interceptor::CallInterceptor` for your type",
-                );
-                receiver = Some(r);
-            }
+            FnArg::Receiver(r) => receiver = Some(r),
             FnArg::Typed(pat_type) => typed.push(pat_type),
         }
     }
+    let receiver_ok = match (place, receiver) {
+        (Place::Fn, None) => true,
+        (Place::Fn, Some(r)) => {
+            errors.push_spanned(
+                r,
+                "`#[interceptor]` on a method goes on its `impl` block\n\nhelp: write `#[interceptor] impl YourType { ... }`: its one method that takes `&self` becomes the interceptor",
+            );
+            false
+        }
+        (Place::Method, Some(r))
+            if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() =>
+        {
+            true
+        }
+        (Place::Method, r) => {
+            let message = "an interceptor method takes `&self`\n\nhelp: an interceptor runs many calls at once; keep state that changes behind atomics or a `Mutex`";
+            match r {
+                Some(r) => errors.push_spanned(r, message),
+                None => errors.push_spanned(&sig.ident, message),
+            }
+            false
+        }
+    };
     let params = match typed.as_slice() {
         [a, b, c, d] => {
             let [m, r, c2, n] = PARAMS;
@@ -122,6 +162,7 @@ pub(crate) fn signature<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Sig
     };
     Signature {
         receiver,
+        receiver_ok,
         params,
         param_types: typed.iter().map(|p| &*p.ty).collect(),
         output: output(sig, errors),
@@ -154,7 +195,7 @@ fn qualifiers(sig: &syn::Signature, errors: &mut Errors) {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push_spanned(
             &sig.generics,
-            "`#[interceptor]` cannot be applied to a generic fn\n\nhelp: an interceptor is already generic over the call; for a generic interceptor type, implement `grpc_interceptor::CallInterceptor` by hand",
+            "`#[interceptor]` cannot be applied to a generic fn\n\nhelp: an interceptor is already generic over the call; for a generic interceptor type, put `#[interceptor]` on an `impl<T> YourType<T>` block",
         );
     }
 }

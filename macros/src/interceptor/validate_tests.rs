@@ -6,7 +6,7 @@ use syn::parse_quote;
 /// Whether the output is `Result`, or all the errors.
 fn check(item: syn::ItemFn) -> Result<bool, String> {
     let mut errors = Errors::default();
-    let sig = signature(&item.sig, &mut errors);
+    let sig = signature(&item.sig, Place::Fn, &mut errors);
     errors.finish().map_err(|e| e.to_string())?;
     assert!(sig.is_complete());
     Ok(matches!(sig.output, Some(Output::Result(_))))
@@ -124,7 +124,7 @@ fn reports_all_errors_of_one_signature_at_once() {
         const unsafe fn f(a: Next, b: String, c: &Context, d: &MethodName) -> u8 {}
     );
     let mut errors = Errors::default();
-    let sig = signature(&item.sig, &mut errors);
+    let sig = signature(&item.sig, Place::Fn, &mut errors);
     assert!(!sig.is_complete());
     assert_eq!(errors.finish().unwrap_err().into_iter().count(), 5);
 }
@@ -135,7 +135,7 @@ fn keeps_what_it_could_read_for_the_fallback() {
         fn f(&self, a: Next<'_>, b: Request<String>, c: &mut Context, d: &str) -> Reply {}
     );
     let mut errors = Errors::default();
-    let sig = signature(&item.sig, &mut errors);
+    let sig = signature(&item.sig, Place::Fn, &mut errors);
     assert_eq!(errors.finish().unwrap_err().into_iter().count(), 3);
     assert!(sig.receiver.is_some());
     assert!(matches!(sig.output, Some(Output::Reply)));
@@ -155,7 +155,7 @@ fn rejects_variadics_and_counts_parameters_without_self() {
         fn f(a: Next, ...) -> Reply;
     );
     let mut errors = Errors::default();
-    let sig = signature(&item.sig, &mut errors);
+    let sig = signature(&item.sig, Place::Fn, &mut errors);
     let err = errors.finish().unwrap_err().to_string();
     assert!(err.contains("cannot be applied to a variadic fn"), "{err}");
     assert!(sig.params.is_none());
@@ -163,7 +163,7 @@ fn rejects_variadics_and_counts_parameters_without_self() {
         fn f(&self, a: Next, b: Request, c: &mut Context, d: &MethodName) -> Reply {}
     );
     let mut errors = Errors::default();
-    signature(&item.sig, &mut errors);
+    signature(&item.sig, Place::Fn, &mut errors);
     let err = errors.finish().unwrap_err();
     assert_eq!(err.into_iter().count(), 1, "only the receiver is wrong");
 }

@@ -2,6 +2,6 @@
 //!
 //! - [`production`]: panics (`panic = "unwind"`, a panic hook that stays quiet for the
 //!   panics answered with a status), state shared with end hooks, and choosing between an
-//!   `#[interceptor]` fn and a hand-written [`CallInterceptor`](crate::CallInterceptor).
+//!   `#[interceptor]` fn, an `#[interceptor]` method and a hand-written [`CallInterceptor`](crate::CallInterceptor).
 
 pub mod production;

@@ -172,7 +172,7 @@
 //! ([`Context::insert`](crate::Context::insert), read with
 //! [`CallEnd::get`](crate::CallEnd::get)), not in shared state.
 //!
-//! ## An `#[interceptor]` fn, or a hand-written `CallInterceptor`
+//! ## An `#[interceptor]` fn, an `#[interceptor]` method, or a hand-written `CallInterceptor`
 //!
 //! Both forms compile to the same kind of future, with no box: choose by what the interceptor
 //! needs, not by cost.
@@ -181,8 +181,8 @@
 //! |---|---|
 //! | has no state or configuration | an [`#[interceptor]`](crate::interceptor) fn |
 //! | awaits something (the rest of the call, a lookup) | an `#[interceptor] async fn` |
-//! | has state or configuration (counters, a key, a client for an auth service) | a type implementing [`CallInterceptor`](crate::CallInterceptor), listed as `self.field` |
-//! | is generic, or is a library's public type | a hand-written `CallInterceptor` |
+//! | has state or configuration (counters, a key, a client for an auth service) | a type with one `&self` method in an `#[interceptor] impl` block, listed as `self.field` or a value |
+//! | is a library's public type | a hand-written `CallInterceptor` |
 //! | wants the `Chain` bounds spelled out (`N::ReqPayload`, `N::RespPayload`) | a hand-written `CallInterceptor` |
 //!
 //! A plain `fn` does its work before the call and returns `method.call(...)`'s

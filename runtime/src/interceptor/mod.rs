@@ -17,9 +17,10 @@ pub use next::{Chain, Next, Reply};
 /// An interceptor: code that runs around every call of a service (or of a client), in all
 /// four streaming modes, and sees the request, the response and the [`Context`].
 ///
-/// [`#[interceptor]`](crate::interceptor) implements this trait for a function. Implement it
-/// by hand for an interceptor with state or configuration, with an `async fn` or a plain
-/// `fn` returning a future:
+/// [`#[interceptor]`](crate::interceptor) implements this trait for a function, or for a type
+/// with state or configuration from one `&self` method of the same signature (see its
+/// "Interceptors with state"). Implement it by hand for a library's public type or to spell
+/// out the `Chain` bounds, with an `async fn` or a plain `fn` returning a future:
 ///
 /// ```
 /// use std::future::Future;
@@ -92,9 +93,33 @@ pub trait CallInterceptor: Send + Sync {
     }
 }
 
+/// The name of an [`#[interceptor]`](crate::interceptor) fn is an interceptor: in
+/// expressions it is a function that returns the interceptor struct of the same name, so
+/// that it is no constant in patterns (`let log = ...;` beside `#[interceptor] fn log`
+/// binds a new variable), while `log` still goes wherever an interceptor does. Where the
+/// type must be named (a field holding an intercepted client, say), `log()` is a value of
+/// type `log`.
+///
+/// ```
+/// use grpc_interceptor::CallInterceptor;
+/// # use grpc_interceptor::prelude::*;
+/// # #[interceptor]
+/// # fn audit(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+/// #     method.call(request, context)
+/// # }
+/// fn is_interceptor(_: impl CallInterceptor) {}
+///
+/// is_interceptor(audit);
+/// let audit = "a variable of the same name";
+/// # let _ = audit;
+/// ```
 #[diagnostic::do_not_recommend]
-impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
-    #[inline]
+impl<F, I> CallInterceptor for F
+where
+    F: Fn() -> I + Send + Sync,
+    I: crate::__private::InterceptorFn,
+{
+    #[inline(always)]
     fn intercept<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
@@ -102,10 +127,10 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
         context: &mut Context<'call>,
         method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
-        (**self).intercept(method, request, context, method_name)
+        I::INSTANCE.intercept(method, request, context, method_name)
     }
 
-    #[inline]
+    #[inline(always)]
     fn intercept_owned<'call, N: Chain>(
         &self,
         method: Next<'call, N>,
@@ -113,7 +138,7 @@ impl<I: CallInterceptor + ?Sized> CallInterceptor for &I {
         context: Context<'call>,
         method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
-        (**self).intercept_owned(method, request, context, method_name)
+        I::INSTANCE.intercept_owned(method, request, context, method_name)
     }
 }
 

@@ -252,7 +252,7 @@ fn server_layer<I>(interceptors: I) -> ServerTarget<Layered<I>> {
 }
 
 fn client_5<S>(service: S) -> Intercepted<S, Noops5> {
-    intercept(service, (noop_a, noop_b, noop_c, noop_d, noop_e))
+    intercept(service, (noop_a(), noop_b(), noop_c(), noop_d(), noop_e()))
 }
 
 /// A server called as a tower service, as the transport would call it.

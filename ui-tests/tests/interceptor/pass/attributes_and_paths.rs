@@ -29,7 +29,11 @@ mod interceptors {
     }
 }
 
-fn assert_interceptor(_: impl CallInterceptor + Copy + Default + std::fmt::Debug) {}
+/// The name of an interceptor fn is an interceptor in expressions, and a type that is one.
+fn assert_interceptor<T: CallInterceptor + Copy + Default + std::fmt::Debug>(
+    _: impl CallInterceptor + Copy,
+) {
+}
 
 fn main() {
     use grpc_interceptor::{Context, MethodName, Next, Reply, Request, interceptor};
@@ -48,6 +52,6 @@ fn main() {
         method.call(request, context)
     }
 
-    assert_interceptor(interceptors::qualified);
-    assert_interceptor(local);
+    assert_interceptor::<interceptors::qualified>(interceptors::qualified);
+    assert_interceptor::<local>(local);
 }
