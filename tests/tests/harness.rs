@@ -352,22 +352,72 @@ fn authenticate(
     method.call(request, context)
 }
 
-#[tokio::test]
-async fn cases_on_the_calls_context_read_what_interceptors_stored() {
-    let cases = SpecialCases::new().on("whoami", |_, context| {
-        Ok(context
+/// Reads the `Principal` an interceptor stored, sync or async.
+fn whoami_cases() -> SpecialCases {
+    fn whoami(context: &CaseContext<'_, '_>) -> String {
+        context
             .get::<Principal>()
             .map_or("nobody", |p| p.0)
-            .to_owned())
+            .to_owned()
+    }
+    SpecialCases::new()
+        .on("whoami", |_, context| Ok(whoami(context)))
+        .on_async("async_whoami", |_, context| {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                Ok(whoami(context))
+            })
+        })
+}
+
+#[tokio::test]
+async fn cases_read_what_interceptors_stored_in_every_mode_and_both_readings() {
+    for reading in READINGS {
+        let mut client = client(whoami_cases(), (authenticate,), reading).await;
+        for input in ["whoami", "async_whoami"] {
+            let outcome = unary(&mut client, input).await;
+            assert_eq!(outcome, Ok("ferris".into()), "{reading:?} {input}");
+            let outcome = client_stream(&mut client, &[input, input]).await;
+            assert_eq!(outcome, Ok("ferrisferris".into()), "{reading:?} {input}");
+            let outcome = server_stream(&mut client, input).await;
+            let want = strings(&["f", "e", "r", "r", "i", "s"]);
+            assert_eq!(outcome, Ok((want, None)), "{reading:?} {input}");
+            let outcome = bidi(&mut client, &[input, "a", input]).await;
+            let want = strings(&["ferris", "a", "ferris"]);
+            assert_eq!(outcome, Ok((want, None)), "{reading:?} {input}");
+        }
+        // Without the interceptor the storage is empty.
+        let mut bare = self::client(whoami_cases(), (), reading).await;
+        let outcome = bidi(&mut bare, &["whoami"]).await;
+        assert_eq!(outcome, Ok((strings(&["nobody"]), None)), "{reading:?}");
+    }
+}
+
+/// What a bidi case stores is seen by the cases after it in the same call, and by the end
+/// hooks it registers, but not by the next call.
+#[tokio::test]
+async fn what_a_bidi_case_stores_is_the_calls_own() {
+    let ends: Log<String> = log();
+    let seen = Arc::clone(&ends);
+    let cases = whoami_cases().on("become", move |input, context| {
+        let previous = context.insert(Principal("crab"));
+        let seen = Arc::clone(&seen);
+        context.on_call_end(move |end| {
+            let who = end.get::<Principal>().map_or("nobody", |p| p.0);
+            seen.lock().unwrap().push(who.to_owned());
+        });
+        Ok(format!("{input} {}", previous.map_or("nobody", |p| p.0)))
     });
-    let mut reads = client(cases.clone(), (authenticate,), Reading::InHandler).await;
-    assert_eq!(unary(&mut reads, "whoami").await, Ok("ferris".into()));
-    let outcome = bidi(&mut reads, &["whoami"]).await;
-    assert_eq!(outcome, Ok((strings(&["ferris"]), None)));
-    // A lazily answered case has a context of its own, which starts empty.
-    let mut lazy = client(cases, (authenticate,), Reading::Lazily).await;
-    let outcome = bidi(&mut lazy, &["whoami"]).await;
-    assert_eq!(outcome, Ok((strings(&["nobody"]), None)));
+    for reading in READINGS {
+        ends.lock().unwrap().clear();
+        let mut client = client(cases.clone(), (authenticate,), reading).await;
+        let outcome = bidi(&mut client, &["whoami", "become", "whoami"]).await;
+        let want = strings(&["ferris", "become ferris", "crab"]);
+        assert_eq!(outcome, Ok((want, None)), "{reading:?}");
+        let outcome = bidi(&mut client, &["whoami"]).await;
+        assert_eq!(outcome, Ok((strings(&["ferris"]), None)), "{reading:?}");
+        assert_eq!(entries(&ends), ["crab"], "{reading:?}");
+    }
 }
 
 #[tokio::test]
