@@ -498,6 +498,30 @@ async fn call_raw_reaches_unregistered_methods_through_the_client_interceptors()
     assert_eq!(DummyResponse::decode(encoded).unwrap().output, "v");
 }
 
+#[tokio::test]
+async fn call_raw_answers_a_path_that_is_no_path_with_a_status() {
+    let client = dummy_client(SpecialCases::new(), ()).await.unwrap();
+    for path in [
+        "/Dummy Service/Execute",
+        "/DummyService/Execute\n",
+        "",
+        "DummyService/Execute",
+    ] {
+        let status = client.call_raw(path, req("x")).await.unwrap_err();
+        assert_ne!(status.code(), Code::Ok, "{path:?}");
+    }
+    let status = client.call_raw("/a b", req("x")).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    // The client still works.
+    let echo = client.call_raw("/DummyService/Execute", req("x")).await;
+    assert_eq!(
+        DummyResponse::decode(echo.unwrap().into_inner())
+            .unwrap()
+            .output,
+        "x"
+    );
+}
+
 /// An error type that is not `Clone`.
 #[derive(Debug)]
 struct Gone(Mutex<String>);
