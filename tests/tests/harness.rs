@@ -420,36 +420,60 @@ async fn what_a_bidi_case_stores_is_the_calls_own() {
     }
 }
 
-#[tokio::test]
-async fn end_hooks_registered_by_a_bidi_case_see_how_the_call_ended() {
-    let ends: Log<Code> = log();
-    let seen = Arc::clone(&ends);
+/// Special cases whose `hook` input registers an end hook that sends the call's final code.
+fn hook_cases() -> (SpecialCases, tokio::sync::mpsc::UnboundedReceiver<Code>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cases = SpecialCases::new()
         .on("hook", move |input, context| {
-            let seen = Arc::clone(&seen);
-            context.on_call_end(move |end| seen.lock().unwrap().push(end.code()));
+            let tx = tx.clone();
+            context.on_call_end(move |end| {
+                let _ = tx.send(end.code());
+            });
             Ok(input.to_owned())
         })
         .on("error", raises(Status::not_found("not here")));
+    (cases, rx)
+}
+
+/// The next code an end hook sent, or a failure instead of a hang.
+async fn next_end(ends: &mut tokio::sync::mpsc::UnboundedReceiver<Code>) -> Code {
+    let end = tokio::time::timeout(Duration::from_secs(30), ends.recv()).await;
+    end.expect("an end hook ran").expect("an end hook ran")
+}
+
+#[tokio::test]
+async fn end_hooks_registered_by_a_bidi_case_see_how_the_call_ended() {
     for reading in READINGS {
-        ends.lock().unwrap().clear();
-        let mut client = client(cases.clone(), (), reading).await;
+        let (cases, mut ends) = hook_cases();
+        let mut client = client(cases, (), reading).await;
         bidi(&mut client, &["hook", "a"]).await.unwrap();
+        assert_eq!(next_end(&mut ends).await, Code::Ok, "{reading:?}");
         bidi(&mut client, &["hook", "error"]).await.unwrap();
-        let want = [Code::Ok, Code::NotFound];
-        assert_eq!(wait_for(&ends, 2).await, want, "{reading:?}");
+        assert_eq!(next_end(&mut ends).await, Code::NotFound, "{reading:?}");
     }
 }
 
-/// The entries of `log` once there are `n` of them (or after a hang guard).
-async fn wait_for<T: Clone>(log: &Log<T>, n: usize) -> Vec<T> {
-    for _ in 0..500 {
-        if entries(log).len() >= n {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    entries(log)
+/// Lazily, a client that goes away in the middle of the call: the end hooks a case
+/// registered see CANCELLED, as `Reading::Lazily` says.
+#[tokio::test]
+async fn a_lazy_cases_end_hooks_see_cancelled_when_the_client_goes_away() {
+    let (cases, mut ends) = hook_cases();
+    // Never answers: only the client going away ends the call.
+    let cases = cases.on_async("hang", |_, _| Box::pin(std::future::pending()));
+    let mut client = client(cases, (), Reading::Lazily).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tx.send(req("hook")).await.unwrap();
+    let mut stream = client
+        .execute_client_server_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stream.next().await.unwrap().unwrap().output, "hook");
+    tx.send(req("hang")).await.unwrap();
+    // The application gives up on the call: the response stream and the request stream.
+    drop(stream);
+    drop(tx);
+    assert_eq!(next_end(&mut ends).await, Code::Cancelled);
 }
 
 #[tokio::test]
