@@ -233,6 +233,21 @@ impl<'call> Context<'call> {
         self.read_mut(|o| o.extensions.remove::<T>()).flatten()
     }
 
+    /// A copy of the call's storage: what a context that carries on after the call starts
+    /// with (the harness's lazily answered bidi cases).
+    #[cfg(feature = "testing")]
+    pub(crate) fn storage(&self) -> http::Extensions {
+        self.read(|o| o.extensions.clone()).unwrap_or_default()
+    }
+
+    /// Adds `storage` to the call's storage, replacing values of the same types.
+    #[cfg(feature = "testing")]
+    pub(crate) fn extend_storage(&mut self, storage: http::Extensions) {
+        if !storage.is_empty() {
+            self.with(|o| o.extensions.extend(storage));
+        }
+    }
+
     /// Runs `f` once the call has ended, exactly once, however it ends: a result, an error,
     /// a panic, the peer cancelling, the deadline passing, a stream dropped. `f` sees the
     /// final status, the message counts, the time since the first hook was registered and

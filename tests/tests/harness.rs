@@ -352,54 +352,128 @@ fn authenticate(
     method.call(request, context)
 }
 
-#[tokio::test]
-async fn cases_on_the_calls_context_read_what_interceptors_stored() {
-    let cases = SpecialCases::new().on("whoami", |_, context| {
-        Ok(context
+/// Reads the `Principal` an interceptor stored, sync or async.
+fn whoami_cases() -> SpecialCases {
+    fn whoami(context: &CaseContext<'_, '_>) -> String {
+        context
             .get::<Principal>()
             .map_or("nobody", |p| p.0)
-            .to_owned())
+            .to_owned()
+    }
+    SpecialCases::new()
+        .on("whoami", |_, context| Ok(whoami(context)))
+        .on_async("async_whoami", |_, context| {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                Ok(whoami(context))
+            })
+        })
+}
+
+#[tokio::test]
+async fn cases_read_what_interceptors_stored_in_every_mode_and_both_readings() {
+    for reading in READINGS {
+        let mut client = client(whoami_cases(), (authenticate,), reading).await;
+        for input in ["whoami", "async_whoami"] {
+            let outcome = unary(&mut client, input).await;
+            assert_eq!(outcome, Ok("ferris".into()), "{reading:?} {input}");
+            let outcome = client_stream(&mut client, &[input, input]).await;
+            assert_eq!(outcome, Ok("ferrisferris".into()), "{reading:?} {input}");
+            let outcome = server_stream(&mut client, input).await;
+            let want = strings(&["f", "e", "r", "r", "i", "s"]);
+            assert_eq!(outcome, Ok((want, None)), "{reading:?} {input}");
+            let outcome = bidi(&mut client, &[input, "a", input]).await;
+            let want = strings(&["ferris", "a", "ferris"]);
+            assert_eq!(outcome, Ok((want, None)), "{reading:?} {input}");
+        }
+        // Without the interceptor the storage is empty.
+        let mut bare = self::client(whoami_cases(), (), reading).await;
+        let outcome = bidi(&mut bare, &["whoami"]).await;
+        assert_eq!(outcome, Ok((strings(&["nobody"]), None)), "{reading:?}");
+    }
+}
+
+/// What a bidi case stores is seen by the cases after it in the same call, and by the end
+/// hooks it registers, but not by the next call.
+#[tokio::test]
+async fn what_a_bidi_case_stores_is_the_calls_own() {
+    let ends: Log<String> = log();
+    let seen = Arc::clone(&ends);
+    let cases = whoami_cases().on("become", move |input, context| {
+        let previous = context.insert(Principal("crab"));
+        let seen = Arc::clone(&seen);
+        context.on_call_end(move |end| {
+            let who = end.get::<Principal>().map_or("nobody", |p| p.0);
+            seen.lock().unwrap().push(who.to_owned());
+        });
+        Ok(format!("{input} {}", previous.map_or("nobody", |p| p.0)))
     });
-    let mut reads = client(cases.clone(), (authenticate,), Reading::InHandler).await;
-    assert_eq!(unary(&mut reads, "whoami").await, Ok("ferris".into()));
-    let outcome = bidi(&mut reads, &["whoami"]).await;
-    assert_eq!(outcome, Ok((strings(&["ferris"]), None)));
-    // A lazily answered case has a context of its own, which starts empty.
-    let mut lazy = client(cases, (authenticate,), Reading::Lazily).await;
-    let outcome = bidi(&mut lazy, &["whoami"]).await;
-    assert_eq!(outcome, Ok((strings(&["nobody"]), None)));
+    for reading in READINGS {
+        ends.lock().unwrap().clear();
+        let mut client = client(cases.clone(), (authenticate,), reading).await;
+        let outcome = bidi(&mut client, &["whoami", "become", "whoami"]).await;
+        let want = strings(&["ferris", "become ferris", "crab"]);
+        assert_eq!(outcome, Ok((want, None)), "{reading:?}");
+        let outcome = bidi(&mut client, &["whoami"]).await;
+        assert_eq!(outcome, Ok((strings(&["ferris"]), None)), "{reading:?}");
+        assert_eq!(entries(&ends), ["crab"], "{reading:?}");
+    }
+}
+
+/// Special cases whose `hook` input registers an end hook that sends the call's final code.
+fn hook_cases() -> (SpecialCases, tokio::sync::mpsc::UnboundedReceiver<Code>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let cases = SpecialCases::new()
+        .on("hook", move |input, context| {
+            let tx = tx.clone();
+            context.on_call_end(move |end| {
+                let _ = tx.send(end.code());
+            });
+            Ok(input.to_owned())
+        })
+        .on("error", raises(Status::not_found("not here")));
+    (cases, rx)
+}
+
+/// The next code an end hook sent, or a failure instead of a hang.
+async fn next_end(ends: &mut tokio::sync::mpsc::UnboundedReceiver<Code>) -> Code {
+    let end = tokio::time::timeout(Duration::from_secs(30), ends.recv()).await;
+    end.expect("an end hook ran").expect("an end hook ran")
 }
 
 #[tokio::test]
 async fn end_hooks_registered_by_a_bidi_case_see_how_the_call_ended() {
-    let ends: Log<Code> = log();
-    let seen = Arc::clone(&ends);
-    let cases = SpecialCases::new()
-        .on("hook", move |input, context| {
-            let seen = Arc::clone(&seen);
-            context.on_call_end(move |end| seen.lock().unwrap().push(end.code()));
-            Ok(input.to_owned())
-        })
-        .on("error", raises(Status::not_found("not here")));
     for reading in READINGS {
-        ends.lock().unwrap().clear();
-        let mut client = client(cases.clone(), (), reading).await;
+        let (cases, mut ends) = hook_cases();
+        let mut client = client(cases, (), reading).await;
         bidi(&mut client, &["hook", "a"]).await.unwrap();
+        assert_eq!(next_end(&mut ends).await, Code::Ok, "{reading:?}");
         bidi(&mut client, &["hook", "error"]).await.unwrap();
-        let want = [Code::Ok, Code::NotFound];
-        assert_eq!(wait_for(&ends, 2).await, want, "{reading:?}");
+        assert_eq!(next_end(&mut ends).await, Code::NotFound, "{reading:?}");
     }
 }
 
-/// The entries of `log` once there are `n` of them (or after a hang guard).
-async fn wait_for<T: Clone>(log: &Log<T>, n: usize) -> Vec<T> {
-    for _ in 0..500 {
-        if entries(log).len() >= n {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    entries(log)
+/// Lazily, a client that goes away in the middle of the call: the end hooks a case
+/// registered see CANCELLED, as `Reading::Lazily` says.
+#[tokio::test]
+async fn a_lazy_cases_end_hooks_see_cancelled_when_the_client_goes_away() {
+    let (cases, mut ends) = hook_cases();
+    // Never answers: only the client going away ends the call.
+    let cases = cases.on_async("hang", |_, _| Box::pin(std::future::pending()));
+    let mut client = client(cases, (), Reading::Lazily).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tx.send(req("hook")).await.unwrap();
+    let mut stream = client
+        .execute_client_server_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stream.next().await.unwrap().unwrap().output, "hook");
+    tx.send(req("hang")).await.unwrap();
+    // The application gives up on the call: the response stream and the request stream.
+    drop(stream);
+    drop(tx);
+    assert_eq!(next_end(&mut ends).await, Code::Cancelled);
 }
 
 #[tokio::test]
@@ -446,6 +520,30 @@ async fn call_raw_reaches_unregistered_methods_through_the_client_interceptors()
         .unwrap()
         .into_inner();
     assert_eq!(DummyResponse::decode(encoded).unwrap().output, "v");
+}
+
+#[tokio::test]
+async fn call_raw_answers_a_path_that_is_no_path_with_a_status() {
+    let client = dummy_client(SpecialCases::new(), ()).await.unwrap();
+    for path in [
+        "/Dummy Service/Execute",
+        "/DummyService/Execute\n",
+        "",
+        "DummyService/Execute",
+    ] {
+        let status = client.call_raw(path, req("x")).await.unwrap_err();
+        assert_ne!(status.code(), Code::Ok, "{path:?}");
+    }
+    let status = client.call_raw("/a b", req("x")).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    // The client still works.
+    let echo = client.call_raw("/DummyService/Execute", req("x")).await;
+    assert_eq!(
+        DummyResponse::decode(echo.unwrap().into_inner())
+            .unwrap()
+            .output,
+        "x"
+    );
 }
 
 /// An error type that is not `Clone`.

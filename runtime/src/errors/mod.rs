@@ -28,7 +28,7 @@
 
 pub(crate) mod exception_to_status;
 pub(crate) mod into_status;
-mod panic_hook;
+pub(crate) mod panic_hook;
 
 pub use exception_to_status::{ExceptionToStatus, Failure};
 pub use into_status::IntoStatus;

@@ -1,12 +1,15 @@
-//! [`install_quiet_panic_hook`]: a panic hook that stays quiet for the panics an
-//! [`ExceptionToStatus`](crate::ExceptionToStatus) answers for.
+//! [`install_quiet_panic_hook`]: a panic hook that stays quiet for the panics the library
+//! turns into a status.
 //!
 //! A panic hook runs where the panic starts, before anything catches it: the hook knows only
-//! the thread it runs on. While the hook is installed, `ExceptionToStatus` counts, per
-//! thread, the polls of the calls inside it that are under way; a panic raised on a thread
-//! while that count is not zero unwinds into an `ExceptionToStatus` (or into something inside
-//! it that catches it first) and ends as a status. Until the hook is installed nothing is
-//! counted: a call pays one relaxed load of a flag.
+//! the thread it runs on. While the hook is installed, every place that catches a panic and
+//! turns it into a status counts, per thread, the polls under way inside it ([`Answered`]):
+//! `ExceptionToStatus`, a served call (`Serve`), its response stream (`InterceptedStream`),
+//! the server layer's chain and response body. A panic raised on a thread while that count
+//! is not zero unwinds into one of them (or into something inside it that catches it first)
+//! and ends as a status. Code inside them whose panic ends as no status (the end hooks, whose
+//! panics are caught and dropped) runs with the count at zero ([`Unanswered`]). Until the
+//! hook is installed nothing is counted: a call pays one relaxed load of a flag per poll.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -24,17 +27,33 @@ thread_local! {
     static ANSWERED: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Installs a panic hook that says nothing about a panic an
-/// [`ExceptionToStatus`](crate::ExceptionToStatus) turns into a status, and hands every
-/// other panic to the hook that was installed before (Rust's default hook prints it).
+/// Installs a panic hook that says nothing about a panic the library turns into a status,
+/// and hands every other panic to the hook that was installed before (Rust's default hook
+/// prints it).
 ///
-/// A panic is quiet when it starts on a thread while an `ExceptionToStatus` is running the
-/// rest of a call inside it: an inner interceptor, the handler, the request stream the
-/// handler reads. Such a panic unwinds into the `ExceptionToStatus`, which answers the call
-/// with a status (and its [`on_failure`](crate::ExceptionToStatus::on_failure) hook, the
-/// place to log it, sees it). Panics elsewhere are reported as before, among them a panic
-/// in a response stream, which runs after the call's interceptors have returned it, and one
-/// that the runtime answers with UNKNOWN because no `ExceptionToStatus` was there.
+/// A panic is quiet when it starts on a thread while the library is running code whose
+/// panic it catches and answers with a status:
+///
+/// - inside an [`ExceptionToStatus`](crate::ExceptionToStatus) (an inner interceptor, the
+///   handler, the request stream the handler reads): it answers the call with a status,
+///   and its [`on_failure`](crate::ExceptionToStatus::on_failure) hook, the place to log
+///   the panic, sees it;
+/// - anywhere in a call of an `#[intercepted]` service: the interceptors, the handler, and
+///   its response stream while tonic polls it (the handler's stream, the interceptors'
+///   hooks on its messages and its end). An `ExceptionToStatus` answers for it, or else the
+///   runtime ends the call with UNKNOWN `panicked: <message>`, which the call's end hooks
+///   see ([`CallEnd::panicked`](crate::lifecycle::CallEnd::panicked));
+/// - in the chain of a [`server::InterceptorLayer`](crate::server::InterceptorLayer) (the
+///   services behind it included) and while its response body is polled: UNKNOWN, the same.
+///
+/// Every other panic is reported as before, even inside a call when it ends as no status: a
+/// panic in an end hook ([`Context::on_call_end`](crate::Context::on_call_end)), whose panic
+/// is caught and dropped; in a task the handler spawned; in a client's interceptors or its
+/// response stream, which the application polls and into which the panic goes on (also when a
+/// client-side `ExceptionToStatus` turns a panic in a response stream's hook into a status:
+/// that stream is polled by the application, outside any call, and is not counted). A panic
+/// that code inside a call catches itself with `catch_unwind`, and does not turn into a
+/// status, is quiet too: the hook cannot tell who catches it.
 ///
 /// With `panic = "abort"` nothing catches a panic, so every panic is handed on. Installing
 /// the hook again does nothing; a hook set later with `std::panic::set_hook` replaces it.
@@ -82,6 +101,36 @@ impl Answered {
         ANSWERED.with(|count| count.set(count.get() + 1));
         Self(())
     }
+
+    /// [`enter`](Self::enter), when the quiet hook is installed: where code runs whose
+    /// panic is caught and turned into a status. One relaxed load otherwise.
+    #[inline]
+    pub(crate) fn when_installed() -> Option<Self> {
+        installed().then(Self::enter)
+    }
+}
+
+/// Marks this thread as running code whose panic ends as no status, while it lives, inside
+/// code that is marked with [`Answered`]: an end hook, whose panic is caught and dropped.
+pub(crate) struct Unanswered(Option<usize>);
+
+impl Unanswered {
+    #[inline]
+    pub(crate) fn when_installed() -> Self {
+        // `try_with`: end hooks may run in a `Drop` while the thread's locals are destroyed.
+        let count = installed()
+            .then(|| ANSWERED.try_with(|count| count.replace(0)).ok())
+            .flatten();
+        Self(count)
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0 {
+            let _ = ANSWERED.try_with(|count| count.set(previous));
+        }
+    }
 }
 
 impl Drop for Answered {
@@ -95,12 +144,24 @@ pin_project_lite::pin_project! {
     pub(crate) struct Counted<F> {
         #[pin]
         future: F,
+        marked: bool,
     }
 }
 
 impl<F> Counted<F> {
     pub(crate) fn new(future: F) -> Self {
-        Self { future }
+        Self {
+            future,
+            marked: true,
+        }
+    }
+
+    /// Marks the polls of `future` when the quiet hook is installed (now).
+    pub(crate) fn when_installed(future: F) -> Self {
+        Self {
+            future,
+            marked: installed(),
+        }
     }
 }
 
@@ -108,7 +169,8 @@ impl<F: Future> Future for Counted<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let _answered = Answered::enter();
-        self.project().future.poll(cx)
+        let this = self.project();
+        let _answered = this.marked.then(Answered::enter);
+        this.future.poll(cx)
     }
 }

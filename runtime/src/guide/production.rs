@@ -45,8 +45,9 @@
 //! panic to stderr, those that end a call with a status included: under load, one bad input
 //! fills stderr with messages the service's own logs already have, without the method name.
 //! [`errors::install_quiet_panic_hook`](crate::errors::install_quiet_panic_hook) installs a
-//! hook that says nothing about the panics an `ExceptionToStatus` answers for and hands every
-//! other one to the hook installed before it; log the answered ones in
+//! hook that says nothing about the panics the library turns into a status (an
+//! `ExceptionToStatus`'s answer, or the runtime's UNKNOWN) and hands every other one to the
+//! hook installed before it; log the answered ones in
 //! [`on_failure`](crate::ExceptionToStatus::on_failure), with the method name:
 //!
 //! ```

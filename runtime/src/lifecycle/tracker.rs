@@ -11,6 +11,7 @@ use tonic::codegen::http;
 
 use super::CallEnd;
 use crate::Side;
+use crate::errors::panic_hook::Unanswered;
 
 type EndHook = Box<dyn FnOnce(&CallEnd) + Send>;
 
@@ -92,6 +93,8 @@ impl Tracker {
             panicked,
             extensions: std::mem::take(&mut self.extensions),
         };
+        // Its panic ends as no status: the quiet panic hook reports it, even inside a call.
+        let _unanswered = Unanswered::when_installed();
         for hook in self.hooks.drain(..) {
             // An end hook runs where the call ended, possibly in a `Drop`: its panic must
             // not unwind from there.

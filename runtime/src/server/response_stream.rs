@@ -10,6 +10,7 @@ use tokio_stream::Stream;
 use tonic::Status;
 
 use crate::errors::exception_to_status::panic_status;
+use crate::errors::panic_hook::Answered;
 use crate::{AnyMessage, MessageStream};
 
 /// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are.
@@ -107,7 +108,11 @@ impl<S: ResultStream + Send + 'static> Stream for InterceptedStream<S> {
         // An OK status at the end carries trailers: tonic sends an error item's status, with
         // its metadata, as the trailers of a server stream.
         let this = self.as_mut();
-        match panic::catch_unwind(AssertUnwindSafe(|| this.poll_unguarded(cx))) {
+        // The quiet panic hook says nothing about a panic answered here.
+        let answered = Answered::when_installed();
+        let poll = panic::catch_unwind(AssertUnwindSafe(|| this.poll_unguarded(cx)));
+        drop(answered);
+        match poll {
             Ok(poll) => poll,
             // A panic nothing answered for ends the stream with UNKNOWN, after the messages
             // already sent, rather than with a reset stream.

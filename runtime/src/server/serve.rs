@@ -15,6 +15,7 @@ use tonic::Status;
 use super::mode::{Inward, Kind};
 use crate::context::{CallState, Outcome};
 use crate::errors::exception_to_status::panic_status;
+use crate::errors::panic_hook::Answered;
 use crate::interceptor::link;
 use crate::{CallInterceptor, Context, MethodName, Next, Request, Response, Side};
 
@@ -103,7 +104,9 @@ where
         let this = self.project();
         let (chain, state, trailers_layer) = (this.chain, *this.state, *this.trailers_layer);
         // A panic that no `ExceptionToStatus` answered for ends the call with UNKNOWN, as
-        // gRPC servers elsewhere answer one, not with a reset stream.
+        // gRPC servers elsewhere answer one, not with a reset stream: the quiet panic hook
+        // says nothing about it.
+        let _answered = Answered::when_installed();
         let poll = panic::catch_unwind(AssertUnwindSafe(|| {
             let result = ready!(chain.poll(cx));
             Poll::Ready(finish::<PK, PT>(result, state, false, trailers_layer))

@@ -16,6 +16,7 @@ use tonic::codegen::http;
 use tonic::codegen::http::HeaderMap;
 use tonic::metadata::MetadataMap;
 
+use crate::errors::panic_hook::Answered;
 use crate::lifecycle::{PendingEnd, Tracker, status_of};
 use crate::wire::Panics;
 
@@ -161,7 +162,11 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for TrailersBody<B> {
         }
         let frame = match this.panics {
             None => ready!(this.body.as_mut().poll_frame(cx)),
-            Some(panics) => match panics.catch(|| this.body.as_mut().poll_frame(cx)) {
+            Some(panics) => match panics.catch(|| {
+                // A panic caught here ends as a status: the quiet panic hook says nothing.
+                let _answered = Answered::when_installed();
+                this.body.as_mut().poll_frame(cx)
+            }) {
                 Ok(poll) => ready!(poll),
                 Err(status) => {
                     // The body must not be polled again: it ends with the panic's status.

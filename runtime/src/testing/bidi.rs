@@ -10,6 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use futures_util::FutureExt;
 use tokio_stream::{Stream, StreamExt};
+use tonic::codegen::http;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Status, Streaming};
 
@@ -38,8 +39,13 @@ pub enum Reading {
     ///
     /// The special cases run after the handler has returned, on a context that the response
     /// stream owns for the rest of the call, one per call, shared by all its special cases.
-    /// It starts empty (what interceptors stored in the call's context is not in it), and
-    /// what the cases set on it applies when the stream ends, as the call's context would:
+    /// It starts with a copy of the call's storage as it was when the handler returned
+    /// (what the interceptors stored with [`Context::insert`] before calling on, as in the
+    /// other modes; what the cases store stays on that context, where their end hooks see
+    /// it), and nothing else: the code,
+    /// details, headers and trailers set on the call's context still apply to the call, but
+    /// the cases do not see them. What the cases set on it applies when the stream ends, as
+    /// the call's context would:
     ///
     /// - the stream ends OK: a code set there ends it with that code and the details set
     ///   there, after the messages; headers and trailers go out as trailers;
@@ -136,15 +142,19 @@ struct Lazy {
 }
 
 /// The bidi handler's response stream with [`Reading::Lazily`].
+/// Its special cases start with `storage`, a copy of the call's.
 pub(super) fn lazily(
     cases: SpecialCases,
     metadata: MetadataMap,
+    storage: http::Extensions,
     requests: Streaming<DummyRequest>,
 ) -> ResponseStream {
+    let state = CallState::default();
+    Context::new(Side::Server, &state).extend_storage(storage);
     let call = Arc::new(Lazy {
         cases,
         metadata,
-        state: CallState::default(),
+        state,
     });
     let stream = futures_util::stream::unfold(Some((requests, call)), |next| async move {
         let (mut requests, call) = next?;

@@ -61,9 +61,10 @@ impl<I: CallInterceptor + 'static> DummyClient<I> {
     /// # }
     /// ```
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `path` is not a valid HTTP/2 path.
+    /// The call's error status; INVALID_ARGUMENT, with nothing sent, when `path` is not an
+    /// HTTP/2 path (`/Dummy Service/Execute` has a space in it).
     pub async fn call_raw<M>(&self, path: &str, message: M) -> Result<Response<Bytes>, Status>
     where
         M: prost::Message + Send + 'static,
@@ -74,9 +75,9 @@ impl<I: CallInterceptor + 'static> DummyClient<I> {
 
     /// [`call_raw`](Self::call_raw) with a `tonic::Request`, for metadata or a timeout.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `path` is not a valid HTTP/2 path.
+    /// As [`call_raw`](Self::call_raw).
     pub async fn call_raw_request<M>(
         &self,
         path: &str,
@@ -85,8 +86,9 @@ impl<I: CallInterceptor + 'static> DummyClient<I> {
     where
         M: prost::Message + Send + 'static,
     {
-        let path = PathAndQuery::try_from(path)
-            .unwrap_or_else(|err| panic!("`{path}` is not a request path: {err}"));
+        let path = PathAndQuery::try_from(path).map_err(|err| {
+            Status::invalid_argument(format!("`{path}` is not a request path: {err}"))
+        })?;
         let mut grpc = tonic::client::Grpc::new(self.intercepted.clone());
         grpc.ready()
             .await

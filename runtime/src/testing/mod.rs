@@ -57,7 +57,8 @@ pub mod proto {
 /// `ExecuteClientServerStream` with [`Reading::InHandler`], runs inside the call, on the
 /// call's own context. One of `ExecuteClientServerStream` with [`Reading::Lazily`] (the
 /// default) runs after the handler has returned, on a context that the response stream owns
-/// for the rest of the call; [`Reading::Lazily`] says how it applies.
+/// for the rest of the call, which starts with a copy of the call's storage;
+/// [`Reading::Lazily`] says how it applies.
 pub struct CaseContext<'a, 'call> {
     metadata: &'a MetadataMap,
     context: &'a mut Context<'call>,

@@ -131,7 +131,7 @@ impl<I: CallInterceptor + 'static> dummy_service_server::DummyService for DummyS
         let (metadata, _, stream) = request.into_parts();
         let cases = &self.special_cases;
         let responses = match self.reading {
-            Reading::Lazily => bidi::lazily(cases.clone(), metadata, stream),
+            Reading::Lazily => bidi::lazily(cases.clone(), metadata, context.storage(), stream),
             Reading::InHandler => bidi::in_handler(cases, &metadata, stream, &mut context).await,
         };
         Ok(Response::new(responses))

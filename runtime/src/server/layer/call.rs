@@ -10,6 +10,7 @@ use bytes::Bytes;
 use tonic::Status;
 use tonic::codegen::http;
 
+use crate::errors::panic_hook::Counted;
 use crate::lifecycle::PendingEnd;
 use crate::server::{Pending, Supported, TrailersBody};
 use crate::wire::Panics;
@@ -48,11 +49,12 @@ where
     request.extensions_mut().insert(Supported(Instant::now()));
     let (target, request) = exchange::incoming(request, limits.decoding);
     let attempt = move |request| send(inner, target, request);
-    let finished =
-        match exchange::run(&*interceptors, Side::Server, &method_name, request, attempt).await {
-            Ok(finished) => finished,
-            Err(status) => return status.into_http(),
-        };
+    let run = exchange::run(&*interceptors, Side::Server, &method_name, request, attempt);
+    // A panic in the chain ends the call with UNKNOWN: the quiet panic hook says nothing.
+    let finished = match Counted::when_installed(run).await {
+        Ok(finished) => finished,
+        Err(status) => return status.into_http(),
+    };
     let panics = Panics::default();
     let response = exchange::respond(finished.response, limits.encoding, Some(panics.clone()));
     let (mut parts, body) = response.into_parts();
