@@ -296,9 +296,12 @@ fn body_span(mut ty: &Type) -> Span {
     ty.span()
 }
 
-/// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`.
-/// Located at the trait's name, from the macro: when it is not found, the error is there and
-/// also points at the attribute that looked for it.
+/// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`, so a
+/// trait named by its path needs no import. Located at the trait's name, from the macro:
+/// when it is not found, rustc's error is there and also points at the attribute that
+/// looked for it. No fallback can turn that error into one of ours: a name that is only
+/// used when the user's is missing would have to be a glob import beside the user's, and
+/// it would make their own glob import of the server module ambiguous.
 fn server_path(trait_path: &Path) -> Path {
     let mut path = trait_path.clone();
     if let Some(last) = path.segments.last_mut() {
