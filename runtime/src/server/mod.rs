@@ -14,5 +14,6 @@ mod trailers;
 
 pub use interceptable::{InterceptableRequest, InterceptableResponse};
 pub use layer::{Intercepted, InterceptorLayer, ResponseFuture};
+pub use response_stream::{InterceptedStream, ResultStream};
 pub(crate) use trailers::{Pending, Supported};
 pub use trailers::{Trailers, TrailersBody, TrailersFuture, TrailersLayer};
