@@ -26,7 +26,7 @@ mod sealed {
 #[diagnostic::on_unimplemented(
     message = "`#[intercepted]` cannot serve a request of `{Self}`",
     label = "expected `tonic::Request<M>` or `tonic::Request<tonic::Streaming<M>>`, with `M` a prost message",
-    note = "interceptors see the messages as prost messages: a service with another codec cannot be `#[intercepted]`"
+    note = "interceptors see the messages as prost messages (`prost::Message + Clone`, as prost-build derives them): a service with another codec cannot be `#[intercepted]`"
 )]
 pub trait InterceptableRequest {
     #[doc(hidden)]
@@ -55,7 +55,7 @@ impl<M: prost::Message + Clone + 'static> InterceptableRequest for M {
 #[diagnostic::on_unimplemented(
     message = "`#[intercepted]` cannot serve a response of `{Self}`",
     label = "expected `tonic::Response<M>`, with `M` a prost message, or `tonic::Response<Self::XStream>`",
-    note = "interceptors see the messages as prost messages: a service with another codec cannot be `#[intercepted]`"
+    note = "interceptors see the messages as prost messages (`prost::Message + Clone`, as prost-build derives them): a service with another codec cannot be `#[intercepted]`"
 )]
 pub trait InterceptableResponse {
     #[doc(hidden)]
