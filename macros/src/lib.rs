@@ -176,9 +176,12 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   constructor call. At least one; any number (a long list runs as nested tuples).
 /// - `service = "package.Service"`: the service's full name, for the method names the
 ///   interceptors see. By default it is the `NamedService::NAME` of the tonic server struct
-///   beside the trait (`GreeterServer` for `Greeter`), which must then be in scope. The
-///   struct is named after the trait as the impl writes it, so a trait imported under
-///   another name (`use pb::greeter_server::Greeter as Svc`) needs this argument.
+///   beside the trait (`GreeterServer` for `Greeter`), named by the trait's own path: with
+///   `impl pb::greeter_server::Greeter for S` nothing needs importing; with `impl Greeter
+///   for S` the struct must be in scope too (`use pb::greeter_server::{Greeter,
+///   GreeterServer};`), or rustc reports ``cannot find type `GreeterServer` `` on the trait's
+///   name. A trait imported under another name (`use pb::greeter_server::Greeter as Svc`)
+///   needs this argument or a path.
 /// - `crate = "path"`: where the runtime is, when it is renamed or re-exported.
 ///
 /// On one method of the impl:
@@ -259,7 +262,11 @@ pub fn interceptor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// type), a method that is not an `async fn`, a request or response body that is neither a
 /// prost message nor a stream of them (a service with another codec), a signature that
 /// names the type behind an associated stream type instead of `Self::XStream`, and unknown
-/// or repeated arguments. Whether a method streams is read from its types, so aliases and
+/// or repeated arguments. A server struct that is not in scope is rustc's own error
+/// (``cannot find type `GreeterServer` in this scope``, see `service` above): a macro
+/// cannot tell whether a name is in scope, so the fixes, importing it, naming the trait by
+/// its path or giving `service = "..."`, are listed here rather than in the error.
+/// Whether a method streams is read from its types, so aliases and
 /// re-exports of tonic's `Request`, `Response` and `Streaming` make no difference. For
 /// example, the order of the two attributes matters:
 ///

@@ -103,29 +103,10 @@ impl InterceptedArgs {
 fn did_you_mean<'a>(key: &str, options: &[&'a str]) -> Option<&'a str> {
     options
         .iter()
-        .map(|option| (edit_distance(key, option), *option))
+        .map(|option| (strsim::levenshtein(key, option), *option))
         .filter(|(distance, option)| *distance * 3 <= option.len().max(key.len()))
         .min()
         .map(|(_, option)| option)
-}
-
-/// Levenshtein distance.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = i;
-        let mut next = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let left = next.last().copied().unwrap_or(i + 1);
-            let up = row.get(j + 1).copied().unwrap_or(usize::MAX - 1);
-            let cost = diagonal + usize::from(ca != *cb);
-            next.push(cost.min(left + 1).min(up + 1));
-            diagonal = up;
-        }
-        row = next;
-    }
-    row.last().copied().unwrap_or(0)
 }
 
 fn set_once(

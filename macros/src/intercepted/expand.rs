@@ -161,18 +161,23 @@ impl MethodBody<'_> {
         let request = request_binding(request_pat);
         // Spanned on the user's types: a body that is neither a message nor a stream is
         // reported there, once.
-        let request_mode = quote_spanned! {Span::call_site().located_at(body_span(method.request.1))=>
+        let request_span = Span::call_site().located_at(body_span(method.request.1));
+        let request_mode = quote_spanned! {request_span=>
             (&#rt::__private::Probe::<
                 <#request_ty as #rt::__private::HandlerRequest>::Body,
             >::new())
             .__grpc_interceptor_request_mode()
         };
-        let response_mode = quote_spanned! {Span::call_site().located_at(output_span)=>
+        let request_mode = self.checked_mode(request_mode, "InterceptableRequest", request_span);
+        let response_span = Span::call_site().located_at(output_span);
+        let response_mode = quote_spanned! {response_span=>
             (&&#rt::__private::Probe::<
                 <#output as #rt::__private::HandlerOutput>::Body,
             >::new())
             .__grpc_interceptor_response_mode()
         };
+        let response_mode =
+            self.checked_mode(response_mode, "InterceptableResponse", response_span);
         let block = &f.block;
         let body = self.rewrite(quote!(#block));
         let context = match &method.args.context {
@@ -209,6 +214,29 @@ impl MethodBody<'_> {
             )
             .await
         }}
+    }
+
+    /// `mode`, checked with `trait_name` (`InterceptableRequest` or `InterceptableResponse`):
+    /// the check is of `()` for a mode that serves the body, and fails for a body that no
+    /// mode serves, naming it, on `span` and with a public trait only.
+    fn checked_mode(&self, mode: TokenStream, trait_name: &str, span: Span) -> TokenStream {
+        let rt = self.rt;
+        let trait_name = Ident::new(trait_name, span);
+        let check = respan(
+            quote!(#rt::server::#trait_name::__grpc_interceptor_check),
+            span,
+        );
+        let subject = respan(
+            quote!(#rt::__private::ModeSubject::__grpc_interceptor_subject),
+            span,
+        );
+        quote_spanned! {span=>
+            {
+                let __grpc_interceptor_mode = #mode;
+                #check(#subject(&__grpc_interceptor_mode));
+                __grpc_interceptor_mode
+            }
+        }
     }
 
     /// Replaces `Self::Stream` with the type the user wrote for it, which the expansion
@@ -268,9 +296,12 @@ fn body_span(mut ty: &Type) -> Span {
     ty.span()
 }
 
-/// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`.
-/// Located at the trait's name, from the macro: when it is not found, the error is there and
-/// also points at the attribute that looked for it.
+/// The tonic server struct beside the trait: `a::Greeter` gives `a::GreeterServer`, so a
+/// trait named by its path needs no import. Located at the trait's name, from the macro:
+/// when it is not found, rustc's error is there and also points at the attribute that
+/// looked for it. No fallback can turn that error into one of ours: a name that is only
+/// used when the user's is missing would have to be a glob import beside the user's, and
+/// it would make their own glob import of the server module ambiguous.
 fn server_path(trait_path: &Path) -> Path {
     let mut path = trait_path.clone();
     if let Some(last) = path.segments.last_mut() {

@@ -193,7 +193,8 @@
 //!
 //! In the first shape, `Reply::error(status)` takes the chain type from the other return, the
 //! `Reply` of `method.call(...)`. When no path calls `method`, nothing says which chain the
-//! `Reply` is for: name it, `Reply::<N>::error(...)`:
+//! `Reply` is for: answer through `method`, with [`Next::error`](crate::Next::error) or
+//! [`Next::ok`](crate::Next::ok), which infer on every path:
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -225,12 +226,12 @@
 //! impl CallInterceptor for Closed {
 //!     fn intercept<'call, N: Chain>(
 //!         &self,
-//!         _: Next<'call, N>,
+//!         method: Next<'call, N>,
 //!         _: Request<N::ReqPayload>,
 //!         _: &mut Context<'call>,
 //!         _: &MethodName,
 //!     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
-//!         Reply::<N>::error(Status::unavailable("closed"))
+//!         method.error(Status::unavailable("closed"))
 //!     }
 //! }
 //!

@@ -45,6 +45,36 @@ pub use next::{Chain, Next, Reply};
 /// # let _ = CountCalls::default();
 /// ```
 ///
+/// To answer without running the rest of the chain, return
+/// [`method.error(status)`](Next::error) or [`method.ok(response)`](Next::ok): `Reply::error`
+/// cannot tell the chain type `N` from an `impl Future` return type, `method` can.
+///
+/// ```
+/// use std::future::Future;
+/// use grpc_interceptor::{CallInterceptor, Chain, Context, MethodName, Next, Request, Response, Status};
+///
+/// /// Refuses every call while `closed` is set.
+/// pub struct Gate {
+///     pub closed: bool,
+/// }
+///
+/// impl CallInterceptor for Gate {
+///     fn intercept<'call, N: Chain>(
+///         &self,
+///         method: Next<'call, N>,
+///         request: Request<N::ReqPayload>,
+///         context: &mut Context<'call>,
+///         _method_name: &MethodName,
+///     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+///         if self.closed {
+///             return method.error(Status::unavailable("closed"));
+///         }
+///         method.call(request, context)
+///     }
+/// }
+/// # let _ = Gate { closed: false };
+/// ```
+///
 /// `N` is the rest of the chain: the next interceptor and, last, the handler. It is a type
 /// parameter so that a chain of interceptors compiles to one future with no boxing.
 /// `N::ReqPayload` and `N::RespPayload` are the message types of the call (or

@@ -118,6 +118,40 @@ impl<'call, N: Chain> Next<'call, N> {
     }
 }
 
+impl<'call, N: Chain> Next<'call, N> {
+    /// Ends the call with `status` without running the rest of the chain: the same as
+    /// [`Reply::error`], with the chain type taken from `self`, so that it infers in a
+    /// hand-written [`CallInterceptor`](crate::CallInterceptor) that never calls `method`.
+    ///
+    /// ```
+    /// # use grpc_interceptor::prelude::*;
+    /// /// Answers every call with UNAVAILABLE.
+    /// struct Closed;
+    ///
+    /// impl CallInterceptor for Closed {
+    ///     fn intercept<'call, N: Chain>(
+    ///         &self,
+    ///         method: Next<'call, N>,
+    ///         _: Request<N::ReqPayload>,
+    ///         _: &mut Context<'call>,
+    ///         _: &MethodName,
+    ///     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {
+    ///         method.error(Status::unavailable("closed"))
+    ///     }
+    /// }
+    /// # let _ = Closed;
+    /// ```
+    pub fn error(self, status: impl Into<Status>) -> Reply<N> {
+        Reply::error(status)
+    }
+
+    /// Answers the call with `response` without running the rest of the chain: the same
+    /// as [`Reply::ok`], with the chain type taken from `self` (see [`error`](Self::error)).
+    pub fn ok(self, response: Response<N::RespPayload>) -> Reply<N> {
+        Reply::ok(response)
+    }
+}
+
 impl<N> std::fmt::Debug for Next<'_, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Next")
@@ -128,6 +162,36 @@ pin_project_lite::pin_project! {
     #[doc = "The result of the rest of the chain, as a future: what [`Next::call`] returns, and"]
     #[doc = "what a plain-`fn` interceptor returns ([`Reply::error`] and [`Reply::ok`] answer"]
     #[doc = "without calling `method`)."]
+    #[doc = ""]
+    #[doc = "`Reply::error` takes its chain type `N` from where the reply goes: the return type"]
+    #[doc = "of an `#[interceptor]` fn, or another path of the same fn that returns"]
+    #[doc = "`method.call(...)`. In a hand-written [`CallInterceptor`](crate::CallInterceptor)"]
+    #[doc = "whose `intercept` returns `impl Future`, a path that only answers has nothing to"]
+    #[doc = "infer `N` from: answer through `method` instead, with [`Next::error`] and"]
+    #[doc = "[`Next::ok`]."]
+    #[doc = ""]
+    #[doc = "```"]
+    #[doc = "# use grpc_interceptor::prelude::*;"]
+    #[doc = "/// Lets through only the calls that carry a token."]
+    #[doc = "struct RequireToken;"]
+    #[doc = ""]
+    #[doc = "impl CallInterceptor for RequireToken {"]
+    #[doc = "    fn intercept<'call, N: Chain>("]
+    #[doc = "        &self,"]
+    #[doc = "        method: Next<'call, N>,"]
+    #[doc = "        request: Request<N::ReqPayload>,"]
+    #[doc = "        context: &mut Context<'call>,"]
+    #[doc = "        _: &MethodName,"]
+    #[doc = "    ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send {"]
+    #[doc = "        if request.metadata().get(\"authorization\").is_none() {"]
+    #[doc = "            // Infers whether or not another path calls `method`."]
+    #[doc = "            return method.error(Status::unauthenticated(\"missing token\"));"]
+    #[doc = "        }"]
+    #[doc = "        method.call(request, context)"]
+    #[doc = "    }"]
+    #[doc = "}"]
+    #[doc = "# let _ = RequireToken;"]
+    #[doc = "```"]
     #[must_use = "a reply does nothing unless awaited or returned"]
     pub struct Reply<N: Chain> {
         #[pin]

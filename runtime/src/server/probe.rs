@@ -6,19 +6,24 @@
 //! (&Probe::<<Request as HandlerRequest>::Body>::new()).__grpc_interceptor_request_mode()
 //!     inherent, on Probe<tonic::Streaming<M>>      -> RequestStream
 //!     ProbeRequestMessage, on Probe<M: Message>    -> Message
-//!     ProbeRequestOther, on &Probe<T>              -> error: `T` is no request body
+//!     ProbeRequestOther, on &Probe<T>              -> Unsupported<T>
 //! (&&Probe::<<Output as HandlerOutput>::Body>::new()).__grpc_interceptor_response_mode()
 //!     ProbeResponseMessage, on &Probe<M: Message>  -> Message
 //!     ProbeResponseStream, on &&Probe<S: stream>   -> ResponseStream
-//!     ProbeResponseOther, on Probe<T>              -> error: `T` is no response body
+//!     ProbeResponseOther, on Probe<T>              -> Unsupported<T>
 //! ```
 //!
 //! Inherent methods win over trait methods, and an earlier autoref step over a later
 //! one; a trait method whose impl bounds do not hold is passed over. The last candidate
-//! of each list is always there: its own `where` clause fails with the message of
-//! [`InterceptableRequest`] or [`InterceptableResponse`], once, spanned on the user's
-//! type, and its [`Unsupported`] mode lets the rest of the method type-check without
-//! further errors.
+//! of each list is always there: its [`Unsupported`] mode lets the rest of the method
+//! type-check without further errors, and the expansion checks the mode's [`ModeSubject`]
+//! with [`InterceptableRequest`] or [`InterceptableResponse`]: `()` for a mode that serves
+//! the body, the body itself for `Unsupported`, whose error then names the user's type,
+//! once, spanned on it, and no item of the runtime's internals:
+//!
+//! ```text
+//! InterceptableRequest::__grpc_interceptor_check(ModeSubject::__grpc_interceptor_subject(&mode))
+//! ```
 
 use std::marker::PhantomData;
 
@@ -27,6 +32,8 @@ use tonic::Status;
 use crate::context::Outcome;
 use crate::server::mode::{Inward, Kind, Message, RequestStream, ResponseStream};
 use crate::server::response_stream::{InterceptedStream, ResultStream};
+#[cfg(doc)]
+use crate::server::{InterceptableRequest, InterceptableResponse};
 
 /// Stands for the body type `T` of one side of a method, to choose its mode.
 pub struct Probe<T>(PhantomData<fn() -> T>);
@@ -65,20 +72,15 @@ impl<M: prost::Message + std::fmt::Debug + Clone + 'static> ProbeRequestMessage 
     }
 }
 
-/// Neither: reports [`InterceptableRequest`]'s message.
+/// Neither: [`Unsupported`], which the check of its [`ModeSubject`] reports.
 pub trait ProbeRequestOther<T> {
-    /// [`Unsupported`], after the error.
-    fn __grpc_interceptor_request_mode(&self) -> Unsupported
-    where
-        T: InterceptableRequest;
+    /// [`Unsupported`]: no mode.
+    fn __grpc_interceptor_request_mode(&self) -> Unsupported<T>;
 }
 
 impl<T> ProbeRequestOther<T> for &Probe<T> {
-    fn __grpc_interceptor_request_mode(&self) -> Unsupported
-    where
-        T: InterceptableRequest,
-    {
-        Unsupported
+    fn __grpc_interceptor_request_mode(&self) -> Unsupported<T> {
+        Unsupported(PhantomData)
     }
 }
 
@@ -106,45 +108,46 @@ impl<S: ResultStream + Send + 'static> ProbeResponseStream for &&Probe<S> {
     }
 }
 
-/// Neither: reports [`InterceptableResponse`]'s message.
+/// Neither: [`Unsupported`], which the check of its [`ModeSubject`] reports.
 pub trait ProbeResponseOther<T> {
-    /// [`Unsupported`], after the error.
-    fn __grpc_interceptor_response_mode(&self) -> Unsupported
-    where
-        T: InterceptableResponse;
+    /// [`Unsupported`]: no mode.
+    fn __grpc_interceptor_response_mode(&self) -> Unsupported<T>;
 }
 
 impl<T> ProbeResponseOther<T> for Probe<T> {
-    fn __grpc_interceptor_response_mode(&self) -> Unsupported
-    where
-        T: InterceptableResponse,
-    {
-        Unsupported
+    fn __grpc_interceptor_response_mode(&self) -> Unsupported<T> {
+        Unsupported(PhantomData)
     }
 }
 
-/// What a request of an `#[intercepted]` method can carry. Only the error path of the
-/// probe names it: the bodies that are served never get there.
-#[diagnostic::on_unimplemented(
-    message = "`#[intercepted]` cannot serve a request of `{Self}`",
-    label = "expected `tonic::Request<M>` or `tonic::Request<tonic::Streaming<M>>`, with `M` a prost message",
-    note = "interceptors see the messages as prost messages: a service with another codec cannot be `#[intercepted]`"
-)]
-pub trait InterceptableRequest {}
+/// What the expansion checks a mode with: `()`, which passes, for every mode that serves
+/// the body; the body itself for [`Unsupported`], which fails with the message of
+/// [`InterceptableRequest`] or [`InterceptableResponse`].
+pub trait ModeSubject {
+    /// `()`, or the body that cannot be served.
+    type Subject;
 
-#[diagnostic::do_not_recommend]
-impl<M: prost::Message + std::fmt::Debug> InterceptableRequest for M {}
+    /// Stands for the subject.
+    fn __grpc_interceptor_subject(&self) -> PhantomData<Self::Subject> {
+        PhantomData
+    }
+}
 
-/// What a response of an `#[intercepted]` method can carry; see [`InterceptableRequest`].
-#[diagnostic::on_unimplemented(
-    message = "`#[intercepted]` cannot serve a response of `{Self}`",
-    label = "expected `tonic::Response<M>`, with `M` a prost message, or `tonic::Response<Self::XStream>`",
-    note = "interceptors see the messages as prost messages: a service with another codec cannot be `#[intercepted]`"
-)]
-pub trait InterceptableResponse {}
+impl ModeSubject for Message {
+    type Subject = ();
+}
 
-#[diagnostic::do_not_recommend]
-impl<M: prost::Message + std::fmt::Debug> InterceptableResponse for M {}
+impl ModeSubject for RequestStream {
+    type Subject = ();
+}
+
+impl ModeSubject for ResponseStream {
+    type Subject = ();
+}
+
+impl<T> ModeSubject for Unsupported<T> {
+    type Subject = T;
+}
 
 /// What a tonic service method takes: `tonic::Request<Body>`.
 #[diagnostic::on_unimplemented(
@@ -185,17 +188,30 @@ impl<S: ResultStream> HandlerStream for InterceptedStream<S> {
     type Stream = S;
 }
 
-/// The mode of a body that `#[intercepted]` cannot serve. It is only chosen next to a
-/// compile error, so that the error is the only one: code using it never builds, and
-/// its conversions are never called.
-#[derive(Clone, Copy, Debug)]
-pub struct Unsupported;
+/// The mode of a body `B` that `#[intercepted]` cannot serve. It is only chosen next to a
+/// compile error (the check of its [`ModeSubject`], `B`), so that the error is the only
+/// one: code using it never builds, and its conversions are never called.
+pub struct Unsupported<B>(PhantomData<fn() -> B>);
 
-impl<T> Inward<T> for Unsupported {
+impl<B> Clone for Unsupported<B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B> Copy for Unsupported<B> {}
+
+impl<B> std::fmt::Debug for Unsupported<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unsupported")
+    }
+}
+
+impl<B, T> Inward<T> for Unsupported<B> {
     fn inward(_: T) -> Self::Payload {}
 }
 
-impl<T> Kind<T> for Unsupported {
+impl<B, T> Kind<T> for Unsupported<B> {
     type Payload = ();
     type Out = T;
 

@@ -13,7 +13,20 @@ use crate::errors::exception_to_status::panic_status;
 use crate::errors::panic_hook::Answered;
 use crate::{AnyMessage, MessageStream};
 
-/// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are.
+/// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are,
+/// and what an [`InterceptedStream`] wraps. Implemented for every such stream.
+///
+/// ```
+/// use grpc_interceptor::Status;
+/// use grpc_interceptor::server::ResultStream;
+///
+/// fn message_of<S: ResultStream>(_: &S) -> &'static str {
+///     std::any::type_name::<S::Message>()
+/// }
+///
+/// let stream = tokio_stream::iter([Ok::<String, Status>("a".to_owned())]);
+/// assert_eq!(message_of(&stream), "alloc::string::String");
+/// ```
 pub trait ResultStream: Stream<Item = Result<Self::Message, Status>> {
     /// The message type.
     type Message: AnyMessage + Clone;
@@ -37,6 +50,45 @@ pin_project_lite::pin_project! {
     /// [`MessageStream`], which they may poll, wrap or replace before it gets here, so it
     /// was boxed for them; it comes out of its box on the first poll. Otherwise the
     /// `MessageStream` runs the hooks.
+    ///
+    /// `#[intercepted]` rewrites each associated stream type `type XStream = S;` of the
+    /// impl to `type XStream = InterceptedStream<S>;` (inside the methods, `Self::XStream`
+    /// still means `S`), so this is the type other code sees:
+    ///
+    #[cfg_attr(feature = "testing", doc = "```")]
+    #[cfg_attr(not(feature = "testing"), doc = "```ignore")]
+    /// # use grpc_interceptor::testing::proto::dummy_service_server::DummyService;
+    /// # use grpc_interceptor::testing::{DummyRequest, DummyResponse};
+    /// # use grpc_interceptor::{Context, MethodName, Next, Reply, Request, Status, intercepted, interceptor};
+    /// use grpc_interceptor::server::InterceptedStream;
+    ///
+    /// type Outputs = tokio_stream::Empty<Result<DummyResponse, Status>>;
+    /// # #[interceptor]
+    /// # fn pass(method: Next<'_>, request: Request, context: &mut Context, _: &MethodName) -> Reply {
+    /// #     method.call(request, context)
+    /// # }
+    /// struct Echo;
+    ///
+    /// #[intercepted(pass, service = "DummyService")]
+    /// #[tonic::async_trait]
+    /// impl DummyService for Echo {
+    ///     type ExecuteServerStreamStream = Outputs;
+    ///     async fn execute_server_stream(
+    ///         &self,
+    ///         _: tonic::Request<DummyRequest>,
+    ///     ) -> Result<tonic::Response<Self::ExecuteServerStreamStream>, Status> {
+    ///         Ok(tonic::Response::new(tokio_stream::empty()))
+    ///     }
+    /// #   async fn execute(&self, _: tonic::Request<DummyRequest>) -> Result<tonic::Response<DummyResponse>, Status> { todo!() }
+    /// #   async fn execute_client_stream(&self, _: tonic::Request<tonic::Streaming<DummyRequest>>) -> Result<tonic::Response<DummyResponse>, Status> { todo!() }
+    /// #   type ExecuteClientServerStreamStream = Outputs;
+    /// #   async fn execute_client_server_stream(&self, _: tonic::Request<tonic::Streaming<DummyRequest>>) -> Result<tonic::Response<Self::ExecuteClientServerStreamStream>, Status> { todo!() }
+    ///     // ...
+    /// }
+    ///
+    /// let _: Option<InterceptedStream<Outputs>> =
+    ///     None::<<Echo as DummyService>::ExecuteServerStreamStream>;
+    /// ```
     pub struct InterceptedStream<S: ResultStream> {
         // The handler's stream, polled directly.
         #[pin]

@@ -1,3 +1,9 @@
+//! The trait imported without its server struct, whose `NamedService::NAME` names the
+//! service: rustc's own error, on the trait's name and pointing at the attribute. A
+//! macro cannot tell whether a name is in scope, so the fixes are in `#[intercepted]`'s
+//! docs: import `DummyServiceServer`, name the trait by its path
+//! (`pass/qualified_trait.rs`), or give `service = "..."` (`pass/method_options.rs`).
+
 use grpc_interceptor::testing::proto::dummy_service_server::DummyService;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use grpc_interceptor::{
