@@ -75,22 +75,55 @@ impl<T: crate::CallInterceptor + ?Sized> crate::CallInterceptor for ByRef<'_, T>
     }
 }
 
-/// The entry is not an interceptor: calling this fails with the message of
-/// `CallInterceptor`'s `#[diagnostic::on_unimplemented]`.
+/// The entry is not an interceptor: [`NotAnInterceptor`] stands in for it.
 pub trait InterceptorEntry<T: ?Sized> {
     /// No interceptor, in place of the entry.
-    fn __grpc_interceptor_checked(&self) -> ByRef<'static, ()>
-    where
-        T: crate::CallInterceptor;
+    fn __grpc_interceptor_checked(&self) -> NotAnInterceptor<T>;
 }
 
 impl<T: ?Sized> InterceptorEntry<T> for &Checked<'_, T> {
-    fn __grpc_interceptor_checked(&self) -> ByRef<'static, ()>
-    where
-        T: crate::CallInterceptor,
-    {
-        ByRef(&())
+    fn __grpc_interceptor_checked(&self) -> NotAnInterceptor<T> {
+        NotAnInterceptor(std::marker::PhantomData)
     }
+}
+
+/// In place of an entry of type `T` that is no interceptor: an interceptor, so that the
+/// list type-checks and the only error is the one [`entry`] reports.
+pub struct NotAnInterceptor<T: ?Sized>(std::marker::PhantomData<fn() -> Box<T>>);
+
+impl<T: ?Sized> crate::CallInterceptor for NotAnInterceptor<T> {
+    fn intercept<'call, N: crate::Chain>(
+        &self,
+        _: crate::Next<'call, N>,
+        _: crate::Request<N::ReqPayload>,
+        _: &mut crate::Context<'call>,
+        _: &crate::MethodName,
+    ) -> impl Future<Output = Result<crate::Response<N::RespPayload>, crate::Status>> + Send {
+        std::future::pending()
+    }
+}
+
+/// What an entry is checked as: the interceptor it borrows, or the entry that is none.
+pub trait EntrySubject {
+    /// The type that must be an interceptor.
+    type Subject: ?Sized;
+}
+
+impl<T: ?Sized> EntrySubject for ByRef<'_, T> {
+    type Subject = T;
+}
+
+impl<T: ?Sized> EntrySubject for NotAnInterceptor<T> {
+    type Subject = T;
+}
+
+/// An entry of `#[intercepted(...)]`, with `check` the hidden method of `CallInterceptor`
+/// on its subject: an entry that is no interceptor is reported by the public trait's own
+/// bound, with its `#[diagnostic::on_unimplemented]` message and no bound of this module.
+#[inline(always)]
+pub fn entry<E: EntrySubject>(entry: E, check: fn(&E::Subject)) -> E {
+    let _ = check;
+    entry
 }
 pub use ::core;
 pub use ::std::sync::OnceLock;

@@ -53,7 +53,10 @@ pub(crate) fn expand(
         .map(|expr| {
             // Spanned on the entry: one that is no interceptor is reported there, once.
             let span = Span::call_site().located_at(expr.span());
-            quote_spanned!(span=> (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked())
+            quote_spanned!(span=> #rt::__private::entry(
+                (&#rt::__private::Checked(&(#expr))).__grpc_interceptor_checked(),
+                #rt::CallInterceptor::__grpc_interceptor_check,
+            ))
         })
         .collect();
     let interceptors = interceptor_tuple(&interceptors);

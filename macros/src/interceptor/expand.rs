@@ -228,8 +228,12 @@ impl<'a> Expansion<'a> {
                     quote! {{
                         #[allow(unused_imports)]
                         use #rt::__private::{OtherError as _, StatusError as _};
-                        (&#rt::__private::ErrorType::<#error>::new())
-                            .status_future(#callee(#receiver method, request, #context, method_name))
+                        // `IntoStatus`'s own fn: an error type that is no status is
+                        // reported by the public trait, with no bound of the runtime's.
+                        (&#rt::__private::ErrorType::<#error>::new()).status_future(
+                            #callee(#receiver method, request, #context, method_name),
+                            <#error as #rt::IntoStatus>::into_status,
+                        )
                     }},
                     Span::call_site().located_at(error.span()),
                 )

@@ -49,12 +49,12 @@ impl<E> ErrorType<E> {
 #[doc(hidden)]
 pub trait StatusError {
     /// `future`, as it is.
-    fn status_future<F>(&self, future: F) -> F;
+    fn status_future<F>(&self, future: F, into_status: fn(Status) -> Status) -> F;
 }
 
 impl StatusError for ErrorType<Status> {
     #[inline(always)]
-    fn status_future<F>(&self, future: F) -> F {
+    fn status_future<F>(&self, future: F, _: fn(Status) -> Status) -> F {
         future
     }
 }
@@ -62,27 +62,25 @@ impl StatusError for ErrorType<Status> {
 /// Any other error type: converted with [`IntoStatus`].
 #[doc(hidden)]
 pub trait OtherError<E> {
-    /// `future`, its error turned into a [`Status`].
+    /// `future`, its error turned into a [`Status`] by `into_status`.
     ///
-    /// `E: IntoStatus` is required here only, not by the future (whose error mapping is a
-    /// fn pointer): an error type that is no status is then reported once, where the
-    /// expansion calls this, on the user's type.
-    fn status_future<F, T>(&self, future: F) -> StatusFuture<F, E>
+    /// The expansion passes `<E as IntoStatus>::into_status`: an error type that is no
+    /// status is then reported once, on the user's type, by the public trait's own bound
+    /// (no bound of this trait's to name in a note).
+    fn status_future<F, T>(&self, future: F, into_status: fn(E) -> Status) -> StatusFuture<F, E>
     where
-        F: Future<Output = Result<T, E>>,
-        E: IntoStatus;
+        F: Future<Output = Result<T, E>>;
 }
 
 impl<E> OtherError<E> for &ErrorType<E> {
     #[inline(always)]
-    fn status_future<F, T>(&self, future: F) -> StatusFuture<F, E>
+    fn status_future<F, T>(&self, future: F, into_status: fn(E) -> Status) -> StatusFuture<F, E>
     where
         F: Future<Output = Result<T, E>>,
-        E: IntoStatus,
     {
         StatusFuture {
             future,
-            into_status: E::into_status,
+            into_status,
         }
     }
 }

@@ -89,6 +89,7 @@ fn answered_for() -> bool {
 }
 
 /// Whether calls count their polls: the quiet hook is installed.
+#[inline(always)]
 pub(crate) fn installed() -> bool {
     INSTALLED.load(Ordering::Relaxed)
 }
@@ -97,6 +98,7 @@ pub(crate) fn installed() -> bool {
 pub(crate) struct Answered(());
 
 impl Answered {
+    #[inline]
     pub(crate) fn enter() -> Self {
         ANSWERED.with(|count| count.set(count.get() + 1));
         Self(())
@@ -134,6 +136,7 @@ impl Drop for Unanswered {
 }
 
 impl Drop for Answered {
+    #[inline]
     fn drop(&mut self) {
         ANSWERED.with(|count| count.set(count.get() - 1));
     }

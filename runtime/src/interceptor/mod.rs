@@ -98,6 +98,11 @@ pub trait CallInterceptor: Send + Sync {
         method_name: &MethodName,
     ) -> impl Future<Output = Result<Response<N::RespPayload>, Status>> + Send;
 
+    /// Does nothing: `#[intercepted]` names it to check that an entry is an interceptor.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __grpc_interceptor_check(&self) {}
+
     /// [`intercept`](Self::intercept) with a context of its own, for an interceptor inside a
     /// list: its future must own the context it borrows. The default wraps `intercept` in a
     /// future that owns `context`; `#[interceptor]` overrides it with a call of the fn that

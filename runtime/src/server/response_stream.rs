@@ -10,7 +10,7 @@ use tokio_stream::Stream;
 use tonic::Status;
 
 use crate::errors::exception_to_status::panic_status;
-use crate::errors::panic_hook::Answered;
+use crate::errors::panic_hook::{Answered, installed};
 use crate::{AnyMessage, MessageStream};
 
 /// A stream of `Result<Message, Status>`: what tonic's server-streaming associated types are,
@@ -156,20 +156,42 @@ impl<S: ResultStream + Send + 'static> Stream for InterceptedStream<S> {
 
     /// Polled once per message: inlined into tonic's encoder.
     #[inline]
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        // The quiet panic hook says nothing about a panic answered here: with the hook
+        // installed, the poll is marked (out of line; one load of a flag otherwise).
+        if installed() {
+            return self.poll_marked(cx);
+        }
+        self.poll_caught(cx)
+    }
+}
+
+impl<S: ResultStream + Send + 'static> InterceptedStream<S> {
+    /// A poll that ends a panic as UNKNOWN.
+    #[inline(always)]
+    fn poll_caught(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<S::Message, Status>>> {
         // An OK status at the end carries trailers: tonic sends an error item's status, with
         // its metadata, as the trailers of a server stream.
         let this = self.as_mut();
-        // The quiet panic hook says nothing about a panic answered here.
-        let answered = Answered::when_installed();
-        let poll = panic::catch_unwind(AssertUnwindSafe(|| this.poll_unguarded(cx)));
-        drop(answered);
-        match poll {
+        match panic::catch_unwind(AssertUnwindSafe(|| this.poll_unguarded(cx))) {
             Ok(poll) => poll,
             // A panic nothing answered for ends the stream with UNKNOWN, after the messages
             // already sent, rather than with a reset stream.
             Err(payload) => Poll::Ready(Some(Err(self.panicked(payload)))),
         }
+    }
+
+    /// [`poll_caught`](Self::poll_caught), marked for the quiet panic hook.
+    #[inline(never)]
+    fn poll_marked(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<S::Message, Status>>> {
+        let _answered = Answered::enter();
+        self.poll_caught(cx)
     }
 }
 

@@ -15,7 +15,7 @@ use tonic::Status;
 use super::mode::{Inward, Kind};
 use crate::context::{CallState, Outcome};
 use crate::errors::exception_to_status::panic_status;
-use crate::errors::panic_hook::Answered;
+use crate::errors::panic_hook::{Answered, installed};
 use crate::interceptor::link;
 use crate::{CallInterceptor, Context, MethodName, Next, Request, Response, Side};
 
@@ -101,12 +101,30 @@ where
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // The quiet panic hook says nothing about a panic answered here: with the hook
+        // installed, the poll is marked (out of line; one load of a flag otherwise).
+        if installed() {
+            return self.poll_marked(cx);
+        }
+        self.poll_caught(cx)
+    }
+}
+
+impl<F, PK, PT> Serve<'_, F, PK, PT>
+where
+    F: Future<Output = Result<Response<PK::Payload>, Status>>,
+    PK: Kind<PT>,
+{
+    /// A poll that ends a panic as UNKNOWN.
+    #[inline(always)]
+    fn poll_caught(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Result<tonic::Response<PK::Out>, Status>> {
         let this = self.project();
         let (chain, state, trailers_layer) = (this.chain, *this.state, *this.trailers_layer);
         // A panic that no `ExceptionToStatus` answered for ends the call with UNKNOWN, as
-        // gRPC servers elsewhere answer one, not with a reset stream: the quiet panic hook
-        // says nothing about it.
-        let _answered = Answered::when_installed();
+        // gRPC servers elsewhere answer one, not with a reset stream.
         let poll = panic::catch_unwind(AssertUnwindSafe(|| {
             let result = ready!(chain.poll(cx));
             Poll::Ready(finish::<PK, PT>(result, state, false, trailers_layer))
@@ -118,6 +136,16 @@ where
                 Poll::Ready(finish::<PK, PT>(Err(status), state, true, false))
             }
         }
+    }
+
+    /// [`poll_caught`](Self::poll_caught), marked for the quiet panic hook.
+    #[inline(never)]
+    fn poll_marked(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Result<tonic::Response<PK::Out>, Status>> {
+        let _answered = Answered::enter();
+        self.poll_caught(cx)
     }
 }
 

@@ -62,6 +62,9 @@ impl<T> Repeat<T> {
 impl<T: Clone + Unpin> Stream for Repeat<T> {
     type Item = T;
 
+    // Inlined wherever it is polled: the stream rows measure the layers around it, and an
+    // out-of-line call here would come and go with how many callers LLVM sees.
+    #[inline(always)]
     fn poll_next(mut self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<Option<T>> {
         Poll::Ready(match self.left {
             0 => None,
