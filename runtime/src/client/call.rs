@@ -123,11 +123,10 @@ where
     let (metadata, extensions, body) = request.into_parts();
     let mut headers = metadata.into_headers();
     let mut abort = None;
-    let body = exchange::attempt_body(body, &mut headers, limits.encoding, || {
+    let body = exchange::client_attempt_body(body, &mut headers, limits.encoding, || {
         abort = Some(Abort::default());
         abort.clone()
     });
-    restore_te(&mut headers);
     // A failure of the request stream ends the call with its status, whatever the reset
     // it caused did to the response.
     let aborted = |abort: &Option<Abort>| abort.as_ref().and_then(Abort::take);
@@ -138,13 +137,4 @@ where
     let body = received(body, abort.clone());
     exchange::answered(parts, body, limits.decoding)
         .map_err(|status| aborted(&abort).unwrap_or(status))
-}
-
-/// Puts back `te: trailers`, should an interceptor have removed it from the metadata (by
-/// replacing the whole map, say): a server may refuse the call without it.
-fn restore_te(headers: &mut http::HeaderMap) {
-    const TRAILERS: http::HeaderValue = http::HeaderValue::from_static("trailers");
-    if headers.get(http::header::TE) != Some(&TRAILERS) {
-        headers.insert(http::header::TE, TRAILERS);
-    }
 }

@@ -19,7 +19,7 @@ use tonic::codegen::http::{self, HeaderMap};
 use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{Code, Status};
 
-use super::{Abort, Ending, Panics, RawBody, encode_request, encode_response, split};
+use super::{Abort, Ending, Panics, RawBody, Wanted, encode_request, encode_response, find, split};
 use crate::context::{CallState, merge};
 use crate::errors::exception_to_status::panic_status;
 use crate::interceptor::link;
@@ -103,7 +103,12 @@ pub(crate) fn incoming(
         uri: parts.uri,
         version: parts.version,
     };
-    let body = RawBody::request(body, &parts.headers, max_message_size);
+    let wanted = Wanted {
+        encoding: true,
+        ..Wanted::default()
+    };
+    let encoding = find(&parts.headers, wanted).encoding;
+    let body = RawBody::request(body, encoding, max_message_size);
     let request = Request::from_parts(
         MetadataMap::from_headers(parts.headers),
         parts.extensions,
@@ -115,22 +120,69 @@ pub(crate) fn incoming(
 /// The body of an attempt, and its `headers` made to match: the body as it came if nothing
 /// touched its messages (with the `grpc-encoding` it came with), else its messages framed
 /// again by [`encode_request`], each at most `max_message_size` bytes, with the [`Abort`]
-/// that `abort` gives, if any.
+/// that `abort` gives, if any. The headers get a gRPC `content-type` if they lost it.
 pub(crate) fn attempt_body(
-    mut stream: MessageStream<WireMessage>,
+    stream: MessageStream<WireMessage>,
     headers: &mut HeaderMap,
     max_message_size: Option<usize>,
     abort: impl FnOnce() -> Option<Abort>,
 ) -> tonic::body::Body {
+    framed_body(stream, headers, max_message_size, false, abort)
+}
+
+/// [`attempt_body`] for a client's request: its headers also get `te: trailers` back, should
+/// an interceptor have removed it from the metadata (by replacing the whole map, say): a
+/// server may refuse the call without it.
+pub(crate) fn client_attempt_body(
+    stream: MessageStream<WireMessage>,
+    headers: &mut HeaderMap,
+    max_message_size: Option<usize>,
+    abort: impl FnOnce() -> Option<Abort>,
+) -> tonic::body::Body {
+    framed_body(stream, headers, max_message_size, true, abort)
+}
+
+#[inline(always)]
+fn framed_body(
+    mut stream: MessageStream<WireMessage>,
+    headers: &mut HeaderMap,
+    max_message_size: Option<usize>,
+    te: bool,
+    abort: impl FnOnce() -> Option<Abort>,
+) -> tonic::body::Body {
+    let wanted = Wanted {
+        content_type: true,
+        te,
+        encoding: true,
+        status: false,
+    };
+    let found = find(headers, wanted);
+    let content_type = found.content_type.is_some_and(is_grpc);
+    let te = !te || found.te == Some(&TRAILERS);
     let body = match stream.take_raw() {
         Some(raw) => {
-            raw.restore_encoding(headers);
+            if !raw.same_encoding(found.encoding) {
+                raw.restore_encoding(headers);
+            }
             raw.body
         }
-        None => encode_request(stream, headers, max_message_size, abort()),
+        None => encode_request(stream, found.encoding, max_message_size, abort()),
     };
-    restore_content_type(headers);
+    if !content_type {
+        set_content_type(headers);
+    }
+    if !te {
+        set_te(headers);
+    }
     body
+}
+
+const TRAILERS: http::HeaderValue = http::HeaderValue::from_static("trailers");
+
+/// Puts back `te: trailers` (see [`client_attempt_body`]).
+#[cold]
+fn set_te(headers: &mut HeaderMap) {
+    headers.insert(http::header::TE, TRAILERS);
 }
 
 /// A call whose interceptors answered with a response.
@@ -251,17 +303,22 @@ pub(crate) fn answered(
     body: tonic::body::Body,
     max_message_size: Option<usize>,
 ) -> Result<Response<MessageStream<WireMessage>>, Status> {
-    const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+    let wanted = Wanted {
+        encoding: true,
+        status: true,
+        ..Wanted::default()
+    };
+    let found = find(&parts.headers, wanted);
     // Most responses carry their status in the trailers: no need to parse the headers.
-    let in_headers = parts.headers.contains_key(&GRPC_STATUS);
-    let body = match in_headers
+    let body = match found
+        .status
         .then(|| Status::from_header_map(&parts.headers))
         .flatten()
     {
         Some(status) if status.code() != Code::Ok => return Err(status),
         Some(status) => MessageStream::new(tokio_stream::once(Err(status))),
         None => {
-            let raw = RawBody::response(body, parts.status, &parts.headers, max_message_size);
+            let raw = RawBody::response(body, parts.status, found.encoding, max_message_size);
             MessageStream::from_raw(raw, split)
         }
     };
@@ -290,9 +347,18 @@ pub(crate) fn respond(
         let panics = panics.clone()?;
         stream.take_raw_ending().map(|raw| (raw, Some(panics)))
     });
+    let wanted = Wanted {
+        content_type: true,
+        encoding: true,
+        ..Wanted::default()
+    };
+    let found = find(&headers, wanted);
+    let content_type = found.content_type.is_some_and(is_grpc);
     let mut http = match raw {
         Some((raw, ending)) => {
-            raw.restore_encoding(&mut headers);
+            if !raw.same_encoding(found.encoding) {
+                raw.restore_encoding(&mut headers);
+            }
             let body = match ending {
                 None => raw.body,
                 Some(panics) => tonic::body::Body::new(Ending::new(raw.body, stream, panics)),
@@ -302,11 +368,13 @@ pub(crate) fn respond(
             http
         }
         None => {
-            let body = encode_response(stream, &headers, max_message_size, panics);
+            let body = encode_response(stream, found.encoding, max_message_size, panics);
             http::Response::new(body)
         }
     };
-    restore_content_type(&mut headers);
+    if !content_type {
+        set_content_type(&mut headers);
+    }
     *http.headers_mut() = headers;
     *http.extensions_mut() = extensions;
     http
@@ -319,8 +387,7 @@ pub(crate) fn is_grpc(value: &http::HeaderValue) -> bool {
 
 /// Puts back a gRPC `content-type`, should an interceptor have removed it from the
 /// metadata (by replacing the whole map, say): the peer may refuse the call without it.
-pub(crate) fn restore_content_type(headers: &mut HeaderMap) {
-    if !headers.get(http::header::CONTENT_TYPE).is_some_and(is_grpc) {
-        headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
-    }
+#[cold]
+fn set_content_type(headers: &mut HeaderMap) {
+    headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
 }
