@@ -201,18 +201,42 @@ pub(crate) struct Finished {
 ///
 /// On a server, a panic that no interceptor answered for ends the call with UNKNOWN
 /// (`panicked: ...`), as on an `#[intercepted]` service.
-pub(crate) async fn run<I, F, Fut>(
-    interceptors: &I,
+pub(crate) fn run<'a, I, F, Fut>(
+    interceptors: &'a I,
     side: Side,
-    method_name: &MethodName,
+    method_name: &'a MethodName,
     request: Request<MessageStream<WireMessage>>,
     attempt: F,
-) -> Result<Finished, Status>
+) -> impl Future<Output = Result<Finished, Status>> + 'a
 where
     I: CallInterceptor + ?Sized,
+    F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send + 'a,
+    Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send + 'a,
+{
+    run_with(interceptors, side, method_name, move || (request, attempt))
+}
+
+/// [`run`], with the interceptors and the method name owned or borrowed, and the request
+/// and the attempt made by `prepare` once the call's future runs: the future keeps only
+/// what `prepare` captured (an HTTP request is smaller than the interceptors' view of it,
+/// and an `async fn` keeps its parameters for its whole life).
+pub(crate) async fn run_with<R, I, M, P, F, Fut>(
+    interceptors: R,
+    side: Side,
+    method_name: M,
+    prepare: P,
+) -> Result<Finished, Status>
+where
+    R: std::ops::Deref<Target = I>,
+    I: CallInterceptor + ?Sized,
+    M: std::ops::Deref<Target = MethodName>,
+    P: FnOnce() -> (Request<MessageStream<WireMessage>>, F),
     F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send,
 {
+    let interceptors = &*interceptors;
+    let method_name = &*method_name;
+    let (request, attempt) = prepare();
     let state = CallState::default();
     let mut context = Context::new(side, &state);
     let state = &state;

@@ -432,7 +432,8 @@ pub fn client_future_sizes() -> Vec<(&'static str, usize)> {
         Intercepted<S, I>: Service<http::Request<tonic::body::Body>, Future = Pin<Box<R>>>,
         R: ?Sized,
     {
-        let request = http::Request::new(tonic::body::Body::empty());
+        let mut request = http::Request::new(tonic::body::Body::empty());
+        *request.uri_mut() = Uri::from_static("/dummy.DummyService/Execute");
         let future = service.call(request);
         std::mem::size_of_val(&*future)
     }
