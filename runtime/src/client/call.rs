@@ -10,8 +10,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll, ready};
 
-use futures_util::FutureExt;
-
 use bytes::Bytes;
 use tonic::client::GrpcService;
 use tonic::codegen::http;
@@ -49,7 +47,7 @@ where
         };
         (request, move |request| attempt.send(request))
     };
-    exchange::run_with(interceptors, Side::Client, method_name, prepare).map(finish)
+    exchange::run_with(interceptors, Side::Client, method_name, prepare, finish)
 }
 
 /// The HTTP response the application gets for the chain's result.

@@ -213,19 +213,26 @@ where
     F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send + 'a,
     Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send + 'a,
 {
-    run_with(interceptors, side, method_name, move || (request, attempt))
+    run_with(
+        interceptors,
+        side,
+        method_name,
+        move || (request, attempt),
+        std::convert::identity,
+    )
 }
 
-/// [`run`], with the interceptors and the method name owned or borrowed, and the request
-/// and the attempt made by `prepare` once the call's future runs: the future keeps only
-/// what `prepare` captured (an HTTP request is smaller than the interceptors' view of it,
-/// and an `async fn` keeps its parameters for its whole life).
-pub(crate) async fn run_with<R, I, M, P, F, Fut>(
+/// [`run`], with the interceptors and the method name owned or borrowed, the request and
+/// the attempt made by `prepare` once the call's future first runs, and the result handed
+/// to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
+/// than the interceptors' view of it), and no other future goes around it.
+pub(crate) fn run_with<R, I, M, P, F, Fut, T>(
     interceptors: R,
     side: Side,
     method_name: M,
     prepare: P,
-) -> Result<Finished, Status>
+    finish: impl FnOnce(Result<Finished, Status>) -> T,
+) -> impl Future<Output = T>
 where
     R: std::ops::Deref<Target = I>,
     I: CallInterceptor + ?Sized,
@@ -234,27 +241,78 @@ where
     F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send,
 {
-    let interceptors = &*interceptors;
-    let method_name = &*method_name;
-    let (request, attempt) = prepare();
-    let state = CallState::default();
-    let mut context = Context::new(side, &state);
-    let state = &state;
-    let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
-        if state.is_tracked() {
-            crate::lifecycle::track_request(state, &mut request);
+    // An `async` block, not an `async fn`: its captures are not copied into locals beside
+    // themselves.
+    async move {
+        let (request, attempt) = prepare();
+        let state = CallState::default();
+        let mut context = Context::new(side, &state);
+        let tracked = &state;
+        let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
+            if tracked.is_tracked() {
+                crate::lifecycle::track_request(tracked, &mut request);
+            }
+            attempt(request)
+        });
+        let ended = start(|| {
+            interceptors.intercept(Next::new(terminal), request, &mut context, &method_name)
+        })
+        .await;
+        finish(conclude(&state, side, ended))
+    }
+}
+
+/// A panic's payload.
+type PanicPayload = Box<dyn std::any::Any + Send>;
+
+/// The chain's future made by `make` and polled, a panic in either caught: a plain-`fn`
+/// interceptor runs when its future is made.
+fn start<F: Future>(make: impl FnOnce() -> F) -> Started<F> {
+    match std::panic::catch_unwind(AssertUnwindSafe(make)) {
+        Ok(chain) => Started::Running {
+            chain: AssertUnwindSafe(chain).catch_unwind(),
+        },
+        Err(payload) => Started::Panicked {
+            payload: Some(payload),
+        },
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The chain's future, or the panic that making it ended with (see [`start`]).
+    #[project = StartedProj]
+    enum Started<F> {
+        Running { #[pin] chain: futures_util::future::CatchUnwind<AssertUnwindSafe<F>> },
+        Panicked { payload: Option<PanicPayload> },
+    }
+}
+
+impl<F: Future> Future for Started<F> {
+    type Output = Result<F::Output, PanicPayload>;
+
+    #[inline]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            StartedProj::Running { chain } => chain.poll(cx),
+            StartedProj::Panicked { payload } => std::task::Poll::Ready(Err(payload
+                .take()
+                .unwrap_or_else(|| Box::new("the chain was polled after it panicked")))),
         }
-        attempt(request)
-    });
-    // A plain-`fn` interceptor runs when its future is made: a panic there is caught too.
-    let chain = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        interceptors.intercept(Next::new(terminal), request, &mut context, method_name)
-    }));
-    let chain = match chain {
-        Ok(chain) => AssertUnwindSafe(chain).catch_unwind().await,
-        Err(payload) => Err(payload),
-    };
-    let (result, panicked) = match chain {
+    }
+}
+
+/// Applies what the interceptors set on the context to the chain's result (or the panic
+/// it ended with).
+#[inline(always)]
+fn conclude(
+    state: &CallState,
+    side: Side,
+    ended: Result<Result<Response<MessageStream<WireMessage>>, Status>, PanicPayload>,
+) -> Result<Finished, Status> {
+    let (result, panicked) = match ended {
         Ok(result) => (result, false),
         // On a client the panic goes on into the application's task, as any panic in its
         // own code would, once the end hooks have been told.
