@@ -51,6 +51,7 @@ where
 }
 
 /// The HTTP response the application gets for the chain's result.
+#[inline(always)]
 fn finish(
     result: Result<exchange::Finished, Status>,
 ) -> Result<http::Response<tonic::body::Body>, BoxError> {
@@ -136,6 +137,7 @@ where
 {
     /// Sends one attempt over the inner service (once it is ready) and reads the response
     /// head.
+    #[inline(always)]
     fn send(self, request: Request<MessageStream<WireMessage>>) -> InFlight<S, S::Future> {
         let (metadata, extensions, body) = request.into_parts();
         let mut headers = metadata.into_headers();

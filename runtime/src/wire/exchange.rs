@@ -75,6 +75,7 @@ pub(crate) struct Target {
 
 impl Target {
     /// The HTTP request of one attempt.
+    #[inline(always)]
     pub(crate) fn request(
         self,
         body: tonic::body::Body,
@@ -93,6 +94,7 @@ impl Target {
 
 /// The request as the interceptors see it, its body raw (split only if they read it), its
 /// messages read up to `max_message_size`; and what each attempt sends it to.
+#[inline(always)]
 pub(crate) fn incoming(
     request: http::Request<tonic::body::Body>,
     max_message_size: Option<usize>,
@@ -133,6 +135,7 @@ pub(crate) fn attempt_body(
 /// [`attempt_body`] for a client's request: its headers also get `te: trailers` back, should
 /// an interceptor have removed it from the metadata (by replacing the whole map, say): a
 /// server may refuse the call without it.
+#[inline(always)]
 pub(crate) fn client_attempt_body(
     stream: MessageStream<WireMessage>,
     headers: &mut HeaderMap,
@@ -312,30 +315,52 @@ fn conclude(
     side: Side,
     ended: Result<Result<Response<MessageStream<WireMessage>>, Status>, PanicPayload>,
 ) -> Result<Finished, Status> {
-    let (result, panicked) = match ended {
-        Ok(result) => (result, false),
-        // On a client the panic goes on into the application's task, as any panic in its
-        // own code would, once the end hooks have been told.
-        Err(payload) if side == Side::Client => {
-            let tracker = state.take().and_then(|mut outcome| {
-                let mut tracker = outcome.tracker.take()?;
-                tracker.set_extensions(std::mem::take(&mut outcome.extensions));
-                Some(tracker)
-            });
-            if let Some(tracker) = tracker {
-                tracker.fire(panic_status(&*payload), true);
-            }
-            std::panic::resume_unwind(payload)
-        }
-        Err(payload) => (Err(panic_status(&*payload)), true),
+    let result = match ended {
+        Ok(result) => result,
+        Err(payload) => return panicked(state, side, payload),
     };
-    let Some(mut outcome) = state.take() else {
+    // Nothing set on the context: the result as it is.
+    let Some(outcome) = state.take() else {
         return result.map(|response| Finished {
             response,
             end: None,
             trailers: None,
         });
     };
+    apply(outcome, result, false)
+}
+
+/// [`conclude`] for a chain that panicked.
+#[cold]
+#[inline(never)]
+fn panicked(state: &CallState, side: Side, payload: PanicPayload) -> Result<Finished, Status> {
+    // On a client the panic goes on into the application's task, as any panic in its own
+    // code would, once the end hooks have been told.
+    if side == Side::Client {
+        let tracker = state.take().and_then(|mut outcome| {
+            let mut tracker = outcome.tracker.take()?;
+            tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+            Some(tracker)
+        });
+        if let Some(tracker) = tracker {
+            tracker.fire(panic_status(&*payload), true);
+        }
+        std::panic::resume_unwind(payload)
+    }
+    let status = panic_status(&*payload);
+    match state.take() {
+        Some(outcome) => apply(outcome, Err(status), true),
+        None => Err(status),
+    }
+}
+
+/// [`conclude`] for a call whose context was set: its outcome applied to the result.
+#[inline(never)]
+fn apply(
+    mut outcome: Box<crate::context::Outcome>,
+    result: Result<Response<MessageStream<WireMessage>>, Status>,
+    panicked: bool,
+) -> Result<Finished, Status> {
     let tracker = outcome.tracker.take().map(|mut tracker| {
         tracker.set_extensions(std::mem::take(&mut outcome.extensions));
         tracker
@@ -380,6 +405,7 @@ fn conclude(
 /// The response to an attempt, from its HTTP response head: an error when the status came
 /// with the headers (a trailers-only response), else a stream of the body's messages read up
 /// to `max_message_size`, ending with the status of its trailers.
+#[inline(always)]
 pub(crate) fn answered(
     parts: http::response::Parts,
     body: tonic::body::Body,
@@ -416,6 +442,7 @@ pub(crate) fn answered(
 /// messages framed again, each at most `max_message_size` bytes. With `panics` (on a
 /// server), a panic of the stream is caught into it, and a body whose stream has nothing
 /// but end hooks goes on as it came, the hooks running at its end.
+#[inline(always)]
 pub(crate) fn respond(
     response: Response<MessageStream<WireMessage>>,
     max_message_size: Option<usize>,
