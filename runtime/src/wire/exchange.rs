@@ -229,6 +229,11 @@ where
 /// the attempt made by `prepare` once the call's future first runs, and the result handed
 /// to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
 /// than the interceptors' view of it), and no other future goes around it.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` copies its parameters into locals: the future would keep the \
+              interceptors and the method name twice"
+)]
 pub(crate) fn run_with<R, I, M, P, F, Fut, T>(
     interceptors: R,
     side: Side,

@@ -165,6 +165,10 @@ impl<M: Send + 'static> MessageStream<M> {
     /// itself if something read, wrapped or hooked into it. No placeholder source is made
     /// and dropped.
     #[inline]
+    #[allow(
+        clippy::result_large_err,
+        reason = "the stream goes back by value, as it came: boxing it would allocate"
+    )]
     pub(crate) fn into_raw(self) -> Result<RawBody, Self> {
         let Self {
             source,
