@@ -5,7 +5,10 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context as TaskContext, Poll, ready};
 
 use bytes::Bytes;
 use tonic::client::GrpcService;
@@ -18,27 +21,41 @@ use crate::{CallInterceptor, MessageStream, MethodName, Request, Response, Side,
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-pub(super) async fn call<S, I>(
-    interceptors: &I,
+/// One call: `interceptors` around attempts sent over `inner`. The future keeps the HTTP
+/// request until it first runs, then what the chain and the attempt in flight need.
+pub(super) fn call<S, I>(
+    interceptors: Arc<I>,
     inner: S,
     limits: Limits,
+    method_name: Cow<'static, MethodName>,
     request: http::Request<tonic::body::Body>,
-) -> Result<http::Response<tonic::body::Body>, BoxError>
+) -> impl Future<Output = Result<http::Response<tonic::body::Body>, BoxError>> + Send + 'static
 where
     S: GrpcService<tonic::body::Body> + Clone + Send + Sync + 'static,
     S::Future: Send,
     S::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
     <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
-    I: CallInterceptor,
+    I: CallInterceptor + 'static,
 {
-    let method_name = match method_name(&request) {
-        Ok(name) => name,
-        Err(status) => return Ok(status.into_http()),
+    let prepare = move || {
+        // The generated client's own messages, within its `max_encoding_message_size`.
+        let (target, request) = exchange::incoming(request, Some(usize::MAX));
+        let attempt = Attempt {
+            inner,
+            target,
+            limits,
+        };
+        (request, move |request| attempt.send(request))
     };
-    // The generated client's own messages, within its `max_encoding_message_size`.
-    let (target, request) = exchange::incoming(request, Some(usize::MAX));
-    let attempt = move |request| send(inner, target, limits, request);
-    match exchange::run(interceptors, Side::Client, &method_name, request, attempt).await {
+    exchange::run_with(interceptors, Side::Client, method_name, prepare, finish)
+}
+
+/// The HTTP response the application gets for the chain's result.
+#[inline(always)]
+fn finish(
+    result: Result<exchange::Finished, Status>,
+) -> Result<http::Response<tonic::body::Body>, BoxError> {
+    match result {
         // The call ends when the application has read the body to its end, or dropped it.
         Ok(finished) => {
             let mut response = exchange::respond(finished.response, None, None);
@@ -63,7 +80,11 @@ where
     }
 }
 
-fn method_name<B>(request: &http::Request<B>) -> Result<Cow<'static, MethodName>, Status> {
+/// The call's method name, from tonic's `GrpcMethod` extension (a generated client's) or
+/// else from the path.
+pub(super) fn method_name<B>(
+    request: &http::Request<B>,
+) -> Result<Cow<'static, MethodName>, Status> {
     match request.extensions().get::<GrpcMethod<'static>>() {
         Some(method) => Ok(Cow::Borrowed(interned(method.service(), method.method()))),
         None => Ok(Cow::Owned(crate::parse_method_name(request.uri().path())?)),
@@ -77,7 +98,8 @@ fn interned(service: &str, method: &str) -> &'static MethodName {
     static NAMES: Mutex<Option<HashMap<Key, &'static MethodName>>> = Mutex::new(None);
     thread_local! {
         /// A direct-mapped cache in front of `NAMES`, to skip the lock.
-        static RECENT: Cell<[Option<(Key, &'static MethodName)>; 16]> = const { Cell::new([None; 16]) };
+        static RECENT: [Cell<Option<(Key, &'static MethodName)>>; 16] =
+            const { [const { Cell::new(None) }; 16] };
     }
     let key = (
         service.as_ptr() as usize,
@@ -86,8 +108,8 @@ fn interned(service: &str, method: &str) -> &'static MethodName {
         method.len(),
     );
     let slot = (key.0 ^ key.2.rotate_left(7)) >> 3 & 15;
-    let mut recent = RECENT.get();
-    if let Some((cached, name)) = recent[slot]
+    // One slot is read, not the whole array copied.
+    if let Some((cached, name)) = RECENT.with(|recent| recent[slot].get())
         && cached == key
     {
         return name;
@@ -97,54 +119,101 @@ fn interned(service: &str, method: &str) -> &'static MethodName {
         .get_or_insert_with(HashMap::new)
         .entry(key)
         .or_insert_with(|| Box::leak(Box::new(MethodName::from_service(service, method))));
-    recent[slot] = Some((key, name));
-    RECENT.set(recent);
+    RECENT.with(|recent| recent[slot].set(Some((key, name))));
     name
 }
 
-/// Sends one attempt over the inner service and reads the response head.
-async fn send<S>(
-    mut inner: S,
+/// What each attempt is sent over and to; cloned for each further attempt (a retry).
+#[derive(Clone)]
+struct Attempt<S> {
+    inner: S,
     target: Target,
     limits: Limits,
-    request: Request<MessageStream<WireMessage>>,
-) -> Result<Response<MessageStream<WireMessage>>, Status>
+}
+
+impl<S> Attempt<S>
 where
-    S: GrpcService<tonic::body::Body> + Send,
-    S::Future: Send,
+    S: GrpcService<tonic::body::Body>,
+{
+    /// Sends one attempt over the inner service (once it is ready) and reads the response
+    /// head.
+    #[inline(always)]
+    fn send(self, request: Request<MessageStream<WireMessage>>) -> InFlight<S, S::Future> {
+        let (metadata, extensions, body) = request.into_parts();
+        let mut headers = metadata.into_headers();
+        let mut abort = None;
+        let body = exchange::client_attempt_body(body, &mut headers, self.limits.encoding, || {
+            abort = Some(Abort::default());
+            abort.clone()
+        });
+        InFlight {
+            inner: self.inner,
+            request: Some(self.target.request(body, headers, extensions)),
+            abort,
+            max_message_size: self.limits.decoding,
+            future: None,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One attempt in flight: waiting for the inner service to be ready, then for its
+    /// response head.
+    struct InFlight<S, F> {
+        inner: S,
+        // Until the inner service is ready.
+        request: Option<http::Request<tonic::body::Body>>,
+        // Set when the request body fails while it is sent (a request framed again).
+        abort: Option<Abort>,
+        // The largest response message read.
+        max_message_size: Option<usize>,
+        #[pin]
+        future: Option<F>,
+    }
+}
+
+impl<S> Future for InFlight<S, S::Future>
+where
+    S: GrpcService<tonic::body::Body>,
     S::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
     <S::ResponseBody as http_body::Body>::Error: Into<BoxError>,
 {
-    // What tonic's generated client makes of the channel's errors.
-    let transport = |err: S::Error| Status::from_error(err.into());
-    std::future::poll_fn(|cx| inner.poll_ready(cx))
-        .await
-        .map_err(transport)?;
-    let (metadata, extensions, body) = request.into_parts();
-    let mut headers = metadata.into_headers();
-    let mut abort = None;
-    let body = exchange::attempt_body(body, &mut headers, limits.encoding, || {
-        abort = Some(Abort::default());
-        abort.clone()
-    });
-    restore_te(&mut headers);
-    // A failure of the request stream ends the call with its status, whatever the reset
-    // it caused did to the response.
-    let aborted = |abort: &Option<Abort>| abort.as_ref().and_then(Abort::take);
-    let (parts, body) = match inner.call(target.request(body, headers, extensions)).await {
-        Ok(response) => response.into_parts(),
-        Err(err) => return Err(aborted(&abort).unwrap_or_else(|| transport(err))),
-    };
-    let body = received(body, abort.clone());
-    exchange::answered(parts, body, limits.decoding)
-        .map_err(|status| aborted(&abort).unwrap_or(status))
-}
+    type Output = Result<Response<MessageStream<WireMessage>>, Status>;
 
-/// Puts back `te: trailers`, should an interceptor have removed it from the metadata (by
-/// replacing the whole map, say): a server may refuse the call without it.
-fn restore_te(headers: &mut http::HeaderMap) {
-    const TRAILERS: http::HeaderValue = http::HeaderValue::from_static("trailers");
-    if headers.get(http::header::TE) != Some(&TRAILERS) {
-        headers.insert(http::header::TE, TRAILERS);
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // What tonic's generated client makes of the channel's errors.
+        fn transport(err: impl Into<BoxError>) -> Status {
+            Status::from_error(err.into())
+        }
+        let mut this = self.project();
+        if let Some(request) = this.request.take() {
+            match this.inner.poll_ready(cx) {
+                Poll::Ready(Ok(())) => this.future.set(Some(this.inner.call(request))),
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(transport(err))),
+                Poll::Pending => {
+                    *this.request = Some(request);
+                    return Poll::Pending;
+                }
+            }
+        }
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(Err(Status::internal("attempt polled after completion")));
+        };
+        let result = ready!(future.poll(cx));
+        this.future.set(None);
+        // A failure of the request stream ends the call with its status, whatever the
+        // reset it caused did to the response.
+        let aborted = |abort: &Option<Abort>| abort.as_ref().and_then(Abort::take);
+        let (parts, body) = match result {
+            Ok(response) => response.into_parts(),
+            Err(err) => {
+                return Poll::Ready(Err(aborted(this.abort).unwrap_or_else(|| transport(err))));
+            }
+        };
+        let body = received(body, this.abort.clone());
+        Poll::Ready(
+            exchange::answered(parts, body, *this.max_message_size)
+                .map_err(|status| aborted(this.abort).unwrap_or(status)),
+        )
     }
 }

@@ -219,10 +219,20 @@ where
         // The instance that was polled ready serves this call; the clone serves the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
+        let method_name = match call::method_name(&request) {
+            Ok(name) => name,
+            Err(status) => return Box::pin(std::future::ready(Ok(status.into_http()))),
+        };
         let Shared {
             interceptors,
             limits,
         } = self.shared.clone();
-        Box::pin(async move { call::call(&*interceptors, inner, limits, request).await })
+        Box::pin(call::call(
+            interceptors,
+            inner,
+            limits,
+            method_name,
+            request,
+        ))
     }
 }

@@ -13,10 +13,10 @@ use bytes::Bytes;
 use http_body::Frame;
 use tokio_stream::Stream;
 use tonic::codec::EncodeBody;
-use tonic::codegen::http::HeaderMap;
+use tonic::codegen::http::{HeaderMap, HeaderValue};
 use tonic::{Code, Status};
 
-use super::codec::{GRPC_ENCODING, PassThrough, compression};
+use super::codec::{PassThrough, compression};
 use crate::errors::exception_to_status::panic_status;
 use crate::{MessageStream, WireMessage};
 
@@ -90,7 +90,7 @@ impl Stream for Outgoing {
 }
 
 /// A response stream framed again by tonic's server-side encoder, compressed as its
-/// `grpc-encoding` header says, each message at most `max_message_size` bytes (tonic's
+/// `grpc-encoding` header (`encoding`) says, each message at most `max_message_size` bytes (tonic's
 /// default: no limit): messages, then the trailers of the stream's final status.
 /// An error item is that status (with its metadata); an OK item carries the trailing
 /// metadata; a stream that just ends gets a bare OK. A message over the limit ends the
@@ -98,11 +98,11 @@ impl Stream for Outgoing {
 /// UNKNOWN status it stands for.
 pub(crate) fn encode_response(
     stream: MessageStream<WireMessage>,
-    headers: &HeaderMap,
+    encoding: Option<&HeaderValue>,
     max_message_size: Option<usize>,
     panics: Option<Panics>,
 ) -> tonic::body::Body {
-    let compression = compression(headers.get(&GRPC_ENCODING)).unwrap_or(None);
+    let compression = compression(encoding).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: false,
@@ -119,7 +119,7 @@ pub(crate) fn encode_response(
 }
 
 /// A request stream framed again by tonic's client-side encoder, compressed as its
-/// `grpc-encoding` header says, each message at most `max_message_size` bytes (tonic's
+/// `grpc-encoding` header (`encoding`) says, each message at most `max_message_size` bytes (tonic's
 /// default: no limit).
 ///
 /// With `abort` (a request going out on a connection), an error (in the stream, or a
@@ -128,11 +128,11 @@ pub(crate) fn encode_response(
 /// error is the body's, a `Status` that tonic's decoder hands to the service as it is.
 pub(crate) fn encode_request(
     stream: MessageStream<WireMessage>,
-    headers: &HeaderMap,
+    encoding: Option<&HeaderValue>,
     max_message_size: Option<usize>,
     abort: Option<Abort>,
 ) -> tonic::body::Body {
-    let compression = compression(headers.get(&GRPC_ENCODING)).unwrap_or(None);
+    let compression = compression(encoding).unwrap_or(None);
     let outgoing = Outgoing {
         stream,
         request: true,

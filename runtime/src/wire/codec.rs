@@ -42,41 +42,48 @@ impl RawBody {
     /// A request body, whose messages are read up to `max_message_size`: the peer's, on a
     /// server; on a client, the generated client's own, already within its
     /// `max_encoding_message_size` (so read without a limit).
+    /// `encoding` is the request's `grpc-encoding`.
     pub(crate) fn request(
         body: tonic::body::Body,
-        headers: &HeaderMap,
+        encoding: Option<&HeaderValue>,
         max_message_size: Option<usize>,
     ) -> Self {
         Self {
             body,
             status: None,
-            encoding: headers.get(&GRPC_ENCODING).cloned(),
+            encoding: encoding.cloned(),
             max_message_size,
         }
     }
 
     /// A response body, whose messages are read up to `max_message_size`: the peer's, on
     /// a client; on a server, the inner service's own (read without a limit).
+    /// `encoding` is the response's `grpc-encoding`.
     pub(crate) fn response(
         body: tonic::body::Body,
         status: StatusCode,
-        headers: &HeaderMap,
+        encoding: Option<&HeaderValue>,
         max_message_size: Option<usize>,
     ) -> Self {
         Self {
             body,
             status: Some(status),
-            encoding: headers.get(&GRPC_ENCODING).cloned(),
+            encoding: encoding.cloned(),
             max_message_size,
         }
     }
 
+    /// Whether `encoding` (the `grpc-encoding` of the headers the body goes on with) is
+    /// the one the body came with.
+    pub(crate) fn same_encoding(&self, encoding: Option<&HeaderValue>) -> bool {
+        encoding == self.encoding.as_ref()
+    }
+
     /// Sets `grpc-encoding` in `headers` to the one the body came with, whatever an
-    /// interceptor did to it: the body's messages are compressed with that one.
+    /// interceptor did to it: the body's messages are compressed with that one. Called
+    /// when [`same_encoding`](Self::same_encoding) says they differ.
+    #[cold]
     pub(crate) fn restore_encoding(&self, headers: &mut HeaderMap) {
-        if headers.get(&GRPC_ENCODING) == self.encoding.as_ref() {
-            return;
-        }
         match &self.encoding {
             Some(encoding) => headers.insert(GRPC_ENCODING, encoding.clone()),
             None => headers.remove(&GRPC_ENCODING),

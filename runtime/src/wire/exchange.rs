@@ -19,7 +19,7 @@ use tonic::codegen::http::{self, HeaderMap};
 use tonic::metadata::{GRPC_CONTENT_TYPE, MetadataMap};
 use tonic::{Code, Status};
 
-use super::{Abort, Ending, Panics, RawBody, encode_request, encode_response, split};
+use super::{Abort, Ending, Panics, RawBody, Wanted, encode_request, encode_response, find, split};
 use crate::context::{CallState, merge};
 use crate::errors::exception_to_status::panic_status;
 use crate::interceptor::link;
@@ -75,6 +75,7 @@ pub(crate) struct Target {
 
 impl Target {
     /// The HTTP request of one attempt.
+    #[inline(always)]
     pub(crate) fn request(
         self,
         body: tonic::body::Body,
@@ -85,7 +86,7 @@ impl Target {
         *http.method_mut() = self.method;
         *http.uri_mut() = self.uri;
         *http.version_mut() = self.version;
-        *http.headers_mut() = headers;
+        set_empty(http.headers_mut(), headers);
         *http.extensions_mut() = extensions;
         http
     }
@@ -93,6 +94,7 @@ impl Target {
 
 /// The request as the interceptors see it, its body raw (split only if they read it), its
 /// messages read up to `max_message_size`; and what each attempt sends it to.
+#[inline(always)]
 pub(crate) fn incoming(
     request: http::Request<tonic::body::Body>,
     max_message_size: Option<usize>,
@@ -103,7 +105,12 @@ pub(crate) fn incoming(
         uri: parts.uri,
         version: parts.version,
     };
-    let body = RawBody::request(body, &parts.headers, max_message_size);
+    let wanted = Wanted {
+        encoding: true,
+        ..Wanted::default()
+    };
+    let encoding = find(&parts.headers, wanted).encoding;
+    let body = RawBody::request(body, encoding, max_message_size);
     let request = Request::from_parts(
         MetadataMap::from_headers(parts.headers),
         parts.extensions,
@@ -115,22 +122,70 @@ pub(crate) fn incoming(
 /// The body of an attempt, and its `headers` made to match: the body as it came if nothing
 /// touched its messages (with the `grpc-encoding` it came with), else its messages framed
 /// again by [`encode_request`], each at most `max_message_size` bytes, with the [`Abort`]
-/// that `abort` gives, if any.
+/// that `abort` gives, if any. The headers get a gRPC `content-type` if they lost it.
 pub(crate) fn attempt_body(
-    mut stream: MessageStream<WireMessage>,
+    stream: MessageStream<WireMessage>,
     headers: &mut HeaderMap,
     max_message_size: Option<usize>,
     abort: impl FnOnce() -> Option<Abort>,
 ) -> tonic::body::Body {
-    let body = match stream.take_raw() {
-        Some(raw) => {
-            raw.restore_encoding(headers);
+    framed_body(stream, headers, max_message_size, false, abort)
+}
+
+/// [`attempt_body`] for a client's request: its headers also get `te: trailers` back, should
+/// an interceptor have removed it from the metadata (by replacing the whole map, say): a
+/// server may refuse the call without it.
+#[inline(always)]
+pub(crate) fn client_attempt_body(
+    stream: MessageStream<WireMessage>,
+    headers: &mut HeaderMap,
+    max_message_size: Option<usize>,
+    abort: impl FnOnce() -> Option<Abort>,
+) -> tonic::body::Body {
+    framed_body(stream, headers, max_message_size, true, abort)
+}
+
+#[inline(always)]
+fn framed_body(
+    stream: MessageStream<WireMessage>,
+    headers: &mut HeaderMap,
+    max_message_size: Option<usize>,
+    te: bool,
+    abort: impl FnOnce() -> Option<Abort>,
+) -> tonic::body::Body {
+    let wanted = Wanted {
+        content_type: true,
+        te,
+        encoding: true,
+        status: false,
+    };
+    let found = find(headers, wanted);
+    let content_type = found.content_type.is_some_and(is_grpc);
+    let te = !te || found.te == Some(&TRAILERS);
+    let body = match stream.into_raw() {
+        Ok(raw) => {
+            if !raw.same_encoding(found.encoding) {
+                raw.restore_encoding(headers);
+            }
             raw.body
         }
-        None => encode_request(stream, headers, max_message_size, abort()),
+        Err(stream) => encode_request(stream, found.encoding, max_message_size, abort()),
     };
-    restore_content_type(headers);
+    if !content_type {
+        set_content_type(headers);
+    }
+    if !te {
+        set_te(headers);
+    }
     body
+}
+
+const TRAILERS: http::HeaderValue = http::HeaderValue::from_static("trailers");
+
+/// Puts back `te: trailers` (see [`client_attempt_body`]).
+#[cold]
+fn set_te(headers: &mut HeaderMap) {
+    headers.insert(http::header::TE, TRAILERS);
 }
 
 /// A call whose interceptors answered with a response.
@@ -149,59 +204,168 @@ pub(crate) struct Finished {
 ///
 /// On a server, a panic that no interceptor answered for ends the call with UNKNOWN
 /// (`panicked: ...`), as on an `#[intercepted]` service.
-pub(crate) async fn run<I, F, Fut>(
-    interceptors: &I,
+pub(crate) fn run<'a, I, F, Fut>(
+    interceptors: &'a I,
     side: Side,
-    method_name: &MethodName,
+    method_name: &'a MethodName,
     request: Request<MessageStream<WireMessage>>,
     attempt: F,
-) -> Result<Finished, Status>
+) -> impl Future<Output = Result<Finished, Status>> + 'a
 where
     I: CallInterceptor + ?Sized,
+    F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send + 'a,
+    Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send + 'a,
+{
+    run_with(
+        interceptors,
+        side,
+        method_name,
+        move || (request, attempt),
+        std::convert::identity,
+    )
+}
+
+/// [`run`], with the interceptors and the method name owned or borrowed, the request and
+/// the attempt made by `prepare` once the call's future first runs, and the result handed
+/// to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
+/// than the interceptors' view of it), and no other future goes around it.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` copies its parameters into locals: the future would keep the \
+              interceptors and the method name twice"
+)]
+pub(crate) fn run_with<R, I, M, P, F, Fut, T>(
+    interceptors: R,
+    side: Side,
+    method_name: M,
+    prepare: P,
+    finish: impl FnOnce(Result<Finished, Status>) -> T,
+) -> impl Future<Output = T>
+where
+    R: std::ops::Deref<Target = I>,
+    I: CallInterceptor + ?Sized,
+    M: std::ops::Deref<Target = MethodName>,
+    P: FnOnce() -> (Request<MessageStream<WireMessage>>, F),
     F: FnOnce(Request<MessageStream<WireMessage>>) -> Fut + Clone + Send,
     Fut: Future<Output = Result<Response<MessageStream<WireMessage>>, Status>> + Send,
 {
-    let state = CallState::default();
-    let mut context = Context::new(side, &state);
-    let state = &state;
-    let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
-        if state.is_tracked() {
-            crate::lifecycle::track_request(state, &mut request);
-        }
-        attempt(request)
-    });
-    // A plain-`fn` interceptor runs when its future is made: a panic there is caught too.
-    let chain = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        interceptors.intercept(Next::new(terminal), request, &mut context, method_name)
-    }));
-    let chain = match chain {
-        Ok(chain) => AssertUnwindSafe(chain).catch_unwind().await,
-        Err(payload) => Err(payload),
-    };
-    let (result, panicked) = match chain {
-        Ok(result) => (result, false),
-        // On a client the panic goes on into the application's task, as any panic in its
-        // own code would, once the end hooks have been told.
-        Err(payload) if side == Side::Client => {
-            let tracker = state.take().and_then(|mut outcome| {
-                let mut tracker = outcome.tracker.take()?;
-                tracker.set_extensions(std::mem::take(&mut outcome.extensions));
-                Some(tracker)
-            });
-            if let Some(tracker) = tracker {
-                tracker.fire(panic_status(&*payload), true);
+    // An `async` block, not an `async fn`: its captures are not copied into locals beside
+    // themselves.
+    async move {
+        let (request, attempt) = prepare();
+        let state = CallState::default();
+        let mut context = Context::new(side, &state);
+        let tracked = &state;
+        let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
+            if tracked.is_tracked() {
+                crate::lifecycle::track_request(tracked, &mut request);
             }
-            std::panic::resume_unwind(payload)
+            attempt(request)
+        });
+        let ended = start(|| {
+            interceptors.intercept(Next::new(terminal), request, &mut context, &method_name)
+        })
+        .await;
+        finish(conclude(&state, side, ended))
+    }
+}
+
+/// A panic's payload.
+type PanicPayload = Box<dyn std::any::Any + Send>;
+
+/// The chain's future made by `make` and polled, a panic in either caught: a plain-`fn`
+/// interceptor runs when its future is made.
+fn start<F: Future>(make: impl FnOnce() -> F) -> Started<F> {
+    match std::panic::catch_unwind(AssertUnwindSafe(make)) {
+        Ok(chain) => Started::Running {
+            chain: AssertUnwindSafe(chain).catch_unwind(),
+        },
+        Err(payload) => Started::Panicked {
+            payload: Some(payload),
+        },
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The chain's future, or the panic that making it ended with (see [`start`]).
+    #[project = StartedProj]
+    enum Started<F> {
+        Running { #[pin] chain: futures_util::future::CatchUnwind<AssertUnwindSafe<F>> },
+        Panicked { payload: Option<PanicPayload> },
+    }
+}
+
+impl<F: Future> Future for Started<F> {
+    type Output = Result<F::Output, PanicPayload>;
+
+    #[inline]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            StartedProj::Running { chain } => chain.poll(cx),
+            StartedProj::Panicked { payload } => std::task::Poll::Ready(Err(payload
+                .take()
+                .unwrap_or_else(|| Box::new("the chain was polled after it panicked")))),
         }
-        Err(payload) => (Err(panic_status(&*payload)), true),
+    }
+}
+
+/// Applies what the interceptors set on the context to the chain's result (or the panic
+/// it ended with).
+#[inline(always)]
+fn conclude(
+    state: &CallState,
+    side: Side,
+    ended: Result<Result<Response<MessageStream<WireMessage>>, Status>, PanicPayload>,
+) -> Result<Finished, Status> {
+    let result = match ended {
+        Ok(result) => result,
+        Err(payload) => return panicked(state, side, payload),
     };
-    let Some(mut outcome) = state.take() else {
+    // Nothing set on the context: the result as it is.
+    let Some(outcome) = state.take() else {
         return result.map(|response| Finished {
             response,
             end: None,
             trailers: None,
         });
     };
+    apply(outcome, result, false)
+}
+
+/// [`conclude`] for a chain that panicked.
+#[cold]
+#[inline(never)]
+fn panicked(state: &CallState, side: Side, payload: PanicPayload) -> Result<Finished, Status> {
+    // On a client the panic goes on into the application's task, as any panic in its own
+    // code would, once the end hooks have been told.
+    if side == Side::Client {
+        let tracker = state.take().and_then(|mut outcome| {
+            let mut tracker = outcome.tracker.take()?;
+            tracker.set_extensions(std::mem::take(&mut outcome.extensions));
+            Some(tracker)
+        });
+        if let Some(tracker) = tracker {
+            tracker.fire(panic_status(&*payload), true);
+        }
+        std::panic::resume_unwind(payload)
+    }
+    let status = panic_status(&*payload);
+    match state.take() {
+        Some(outcome) => apply(outcome, Err(status), true),
+        None => Err(status),
+    }
+}
+
+/// [`conclude`] for a call whose context was set: its outcome applied to the result.
+#[inline(never)]
+fn apply(
+    mut outcome: Box<crate::context::Outcome>,
+    result: Result<Response<MessageStream<WireMessage>>, Status>,
+    panicked: bool,
+) -> Result<Finished, Status> {
     let tracker = outcome.tracker.take().map(|mut tracker| {
         tracker.set_extensions(std::mem::take(&mut outcome.extensions));
         tracker
@@ -246,22 +410,28 @@ where
 /// The response to an attempt, from its HTTP response head: an error when the status came
 /// with the headers (a trailers-only response), else a stream of the body's messages read up
 /// to `max_message_size`, ending with the status of its trailers.
+#[inline(always)]
 pub(crate) fn answered(
     parts: http::response::Parts,
     body: tonic::body::Body,
     max_message_size: Option<usize>,
 ) -> Result<Response<MessageStream<WireMessage>>, Status> {
-    const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+    let wanted = Wanted {
+        encoding: true,
+        status: true,
+        ..Wanted::default()
+    };
+    let found = find(&parts.headers, wanted);
     // Most responses carry their status in the trailers: no need to parse the headers.
-    let in_headers = parts.headers.contains_key(&GRPC_STATUS);
-    let body = match in_headers
+    let body = match found
+        .status
         .then(|| Status::from_header_map(&parts.headers))
         .flatten()
     {
         Some(status) if status.code() != Code::Ok => return Err(status),
         Some(status) => MessageStream::new(tokio_stream::once(Err(status))),
         None => {
-            let raw = RawBody::response(body, parts.status, &parts.headers, max_message_size);
+            let raw = RawBody::response(body, parts.status, found.encoding, max_message_size);
             MessageStream::from_raw(raw, split)
         }
     };
@@ -277,39 +447,82 @@ pub(crate) fn answered(
 /// messages framed again, each at most `max_message_size` bytes. With `panics` (on a
 /// server), a panic of the stream is caught into it, and a body whose stream has nothing
 /// but end hooks goes on as it came, the hooks running at its end.
+#[inline(always)]
 pub(crate) fn respond(
     response: Response<MessageStream<WireMessage>>,
     max_message_size: Option<usize>,
     panics: Option<Panics>,
 ) -> http::Response<tonic::body::Body> {
-    let (metadata, mut stream, extensions) = response.into_parts();
+    let (metadata, stream, extensions) = response.into_parts();
     let mut headers = metadata.into_headers();
     // On a server, end hooks alone (`ExceptionToStatus`'s) let the body go on as it came:
     // they run at its end.
-    let raw = stream.take_raw().map(|raw| (raw, None)).or_else(|| {
-        let panics = panics.clone()?;
-        stream.take_raw_ending().map(|raw| (raw, Some(panics)))
-    });
-    let mut http = match raw {
-        Some((raw, ending)) => {
-            raw.restore_encoding(&mut headers);
-            let body = match ending {
-                None => raw.body,
-                Some(panics) => tonic::body::Body::new(Ending::new(raw.body, stream, panics)),
-            };
+    enum Outgoing {
+        /// The body as it came.
+        Raw(RawBody),
+        /// The body as it came, then the end hooks of the stream.
+        Ending(RawBody, MessageStream<WireMessage>, Panics),
+        /// The stream's messages, framed again.
+        Framed(MessageStream<WireMessage>),
+    }
+    let outgoing = match stream.into_raw() {
+        Ok(raw) => Outgoing::Raw(raw),
+        Err(mut stream) => match &panics {
+            Some(panics) => match stream.take_raw_ending() {
+                Some(raw) => Outgoing::Ending(raw, stream, panics.clone()),
+                None => Outgoing::Framed(stream),
+            },
+            None => Outgoing::Framed(stream),
+        },
+    };
+    let wanted = Wanted {
+        content_type: true,
+        encoding: true,
+        ..Wanted::default()
+    };
+    let found = find(&headers, wanted);
+    let content_type = found.content_type.is_some_and(is_grpc);
+    let (raw, body) = match outgoing {
+        Outgoing::Raw(raw) => (raw, None),
+        Outgoing::Ending(raw, stream, panics) => (raw, Some((stream, panics))),
+        Outgoing::Framed(stream) => {
+            let body = encode_response(stream, found.encoding, max_message_size, panics);
             let mut http = http::Response::new(body);
-            *http.status_mut() = raw.status.unwrap_or_default();
-            http
-        }
-        None => {
-            let body = encode_response(stream, &headers, max_message_size, panics);
-            http::Response::new(body)
+            if !content_type {
+                set_content_type(&mut headers);
+            }
+            set_empty(http.headers_mut(), headers);
+            *http.extensions_mut() = extensions;
+            return http;
         }
     };
-    restore_content_type(&mut headers);
-    *http.headers_mut() = headers;
+    if !raw.same_encoding(found.encoding) {
+        raw.restore_encoding(&mut headers);
+    }
+    let status = raw.status.unwrap_or_default();
+    let body = match body {
+        None => raw.body,
+        Some((stream, panics)) => tonic::body::Body::new(Ending::new(raw.body, stream, panics)),
+    };
+    let mut http = http::Response::new(body);
+    *http.status_mut() = status;
+    if !content_type {
+        set_content_type(&mut headers);
+    }
+    set_empty(http.headers_mut(), headers);
     *http.extensions_mut() = extensions;
     http
+}
+
+/// Puts `headers` in place of the empty map a new request or response has: an empty map
+/// allocated nothing, so it is forgotten rather than dropped (its drop glue costs about 50
+/// instructions, twice a call).
+#[inline(always)]
+fn set_empty(slot: &mut HeaderMap, headers: HeaderMap) {
+    let empty = std::mem::replace(slot, headers);
+    if empty.capacity() == 0 {
+        std::mem::forget(empty);
+    }
 }
 
 /// Whether a `content-type` is gRPC's (`application/grpc`, `application/grpc+proto`, ...).
@@ -319,8 +532,7 @@ pub(crate) fn is_grpc(value: &http::HeaderValue) -> bool {
 
 /// Puts back a gRPC `content-type`, should an interceptor have removed it from the
 /// metadata (by replacing the whole map, say): the peer may refuse the call without it.
-pub(crate) fn restore_content_type(headers: &mut HeaderMap) {
-    if !headers.get(http::header::CONTENT_TYPE).is_some_and(is_grpc) {
-        headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
-    }
+#[cold]
+fn set_content_type(headers: &mut HeaderMap) {
+    headers.insert(http::header::CONTENT_TYPE, GRPC_CONTENT_TYPE);
 }

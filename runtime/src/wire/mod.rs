@@ -7,9 +7,11 @@ mod body;
 mod codec;
 mod ending;
 pub(crate) mod exchange;
+mod headers;
 mod message;
 
 pub(crate) use body::{Abort, Panics, encode_request, encode_response, received};
 pub(crate) use codec::{RawBody, split};
 pub(crate) use ending::Ending;
+pub(crate) use headers::{Wanted, find};
 pub use message::WireMessage;

@@ -1,6 +1,7 @@
 //! The variants under test, each as a [`Target`] that makes one in-process call.
 
 use std::fmt;
+use std::pin::Pin;
 
 use bytes::Bytes;
 use grpc_interceptor::ExceptionToStatus;
@@ -11,6 +12,7 @@ use grpc_interceptor::testing::proto::dummy_service_server::DummyServiceServer;
 use grpc_interceptor::testing::{DummyRequest, DummyResponse};
 use tonic::client::GrpcService;
 use tonic::codegen::http::{self, HeaderValue, Method, Uri, header};
+use tonic::service::interceptor::InterceptedService;
 use tonic_middleware::MiddlewareFor;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -106,7 +108,7 @@ const fn variant(
 }
 
 /// Every variant, in report order.
-pub const VARIANTS: [Variant; 15] = [
+pub const VARIANTS: [Variant; 16] = [
     variant("plain", "plain", 0, "plain tonic server"),
     variant(
         "tonic_interceptor",
@@ -181,6 +183,12 @@ pub const VARIANTS: [Variant; 15] = [
         "generated client over the plain server",
     ),
     variant(
+        "client_tonic_interceptor",
+        "client_plain",
+        1,
+        "generated client with tonic's InterceptedService (no-op fn) over the plain server",
+    ),
+    variant(
         "client_1",
         "client_plain",
         1,
@@ -236,6 +244,10 @@ pub fn with_target<R>(name: &str, f: impl FnOnce(&mut dyn Target) -> R) -> Optio
         "server_layer_read" => run(server_layer((read_all,)), f),
         "server_layer_errors" => run(server_layer((ExceptionToStatus::new(),)), f),
         "client_plain" => run(ClientTarget::new(plain_server()), f),
+        "client_tonic_interceptor" => run(
+            ClientTarget::new(InterceptedService::new(plain_server(), tonic_noop)),
+            f,
+        ),
         "client_1" => run(ClientTarget::new(intercept(plain_server(), (noop_a,))), f),
         "client_5" => run(ClientTarget::new(client_5(plain_server())), f),
         _ => return None,
@@ -409,5 +421,24 @@ pub fn unary_future_sizes() -> Vec<(&'static str, usize)> {
         ("intercepted_1", size(&Intercepted1)),
         ("intercepted_5", size(&Intercepted5)),
         ("intercepted_5_async", size(&Intercepted5Async)),
+    ]
+}
+
+/// The size in bytes of the future that `client::Intercepted` boxes for one call (the same
+/// whatever the mode), by variant name.
+pub fn client_future_sizes() -> Vec<(&'static str, usize)> {
+    fn boxed<S, I, R>(mut service: Intercepted<S, I>) -> usize
+    where
+        Intercepted<S, I>: Service<http::Request<tonic::body::Body>, Future = Pin<Box<R>>>,
+        R: ?Sized,
+    {
+        let mut request = http::Request::new(tonic::body::Body::empty());
+        *request.uri_mut() = Uri::from_static("/dummy.DummyService/Execute");
+        let future = service.call(request);
+        std::mem::size_of_val(&*future)
+    }
+    vec![
+        ("client_1", boxed(intercept(plain_server(), (noop_a,)))),
+        ("client_5", boxed(client_5(plain_server()))),
     ]
 }

@@ -161,6 +161,30 @@ impl<M: Send + 'static> MessageStream<M> {
         }
     }
 
+    /// [`take_raw`](Self::take_raw), consuming the stream: the encoded body, or the stream
+    /// itself if something read, wrapped or hooked into it. No placeholder source is made
+    /// and dropped.
+    #[inline]
+    #[allow(
+        clippy::result_large_err,
+        reason = "the stream goes back by value, as it came: boxing it would allocate"
+    )]
+    pub(crate) fn into_raw(self) -> Result<RawBody, Self> {
+        let Self {
+            source,
+            extras,
+            finished,
+        } = self;
+        match (source, extras) {
+            (Source::Raw(body, _), None) => Ok(body),
+            (source, extras) => Err(Self {
+                source,
+                extras,
+                finished,
+            }),
+        }
+    }
+
     /// The stream tonic decoded, if nothing read, wrapped or hooked into it: it can then go
     /// on to the handler as it came.
     pub(crate) fn take_tonic(&mut self) -> Option<tonic::Streaming<M>> {

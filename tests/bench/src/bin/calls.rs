@@ -6,7 +6,7 @@
 //! calls run VARIANT MODE N         N calls after a warm-up (run under callgrind by callgrind.sh)
 //! calls allocs [N]                 heap allocations per call of every variant and mode
 //! calls report [DIR]               the criterion results as a table of ratios
-//! calls sizes                      the size of a unary call's boxed handler future
+//! calls sizes                      the size of the futures boxed per call (handler, client)
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use grpc_interceptor_bench::report::{criterion_dir, criterion_table};
 use grpc_interceptor_bench::targets::{
-    Mode, Target, VARIANTS, find_variant, unary_future_sizes, with_target,
+    Mode, Target, VARIANTS, client_future_sizes, find_variant, unary_future_sizes, with_target,
 };
 
 /// The system allocator, counting allocations and reallocations.
@@ -194,6 +194,10 @@ fn sizes() -> ExitCode {
     for (variant, size) in unary_future_sizes() {
         println!("{variant:<20} {size}");
     }
+    println!("\nbytes of the future client::Intercepted boxes for one call:");
+    for (variant, size) in client_future_sizes() {
+        println!("{variant:<20} {size}");
+    }
     use grpc_interceptor::testing::DummyRequest;
     use grpc_interceptor::{MessageStream, Request, WireMessage};
     println!("\nbytes of the types a call moves:");
@@ -213,6 +217,14 @@ fn sizes() -> ExitCode {
         ),
         ("tonic::Status", size_of::<tonic::Status>()),
         ("WireMessage", size_of::<WireMessage>()),
+        (
+            "http::Request<tonic::body::Body>",
+            size_of::<tonic::codegen::http::Request<tonic::body::Body>>(),
+        ),
+        (
+            "http::Response<tonic::body::Body>",
+            size_of::<tonic::codegen::http::Response<tonic::body::Body>>(),
+        ),
     ] {
         println!("{name:<32} {size}");
     }
