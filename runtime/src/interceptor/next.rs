@@ -108,6 +108,7 @@ impl<'call, N: Chain> Next<'call, N> {
     ///
     /// The inner interceptors share this interceptor's `context`: what they set is visible
     /// here once the reply is ready.
+    #[inline(always)]
     pub fn call(self, request: Request<N::ReqPayload>, context: &mut Context<'call>) -> Reply<N> {
         let _ = context;
         Reply {
