@@ -17,8 +17,8 @@ N_STREAM=${CALLGRIND_STREAM_N:-20}
 OUT=target/callgrind
 mkdir -p "$OUT"
 
-cargo build --release --quiet -p grpc-interceptor-bench --bin calls
-BIN=target/release/calls
+cargo build --profile bench-callgrind --quiet -p grpc-interceptor-bench --bin calls
+BIN=target/bench-callgrind/calls
 
 mapfile -t ALL < <("$BIN" list | awk '$1 != "modes:" { print $1 }')
 VARIANTS=("$@")

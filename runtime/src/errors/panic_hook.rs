@@ -8,8 +8,13 @@
 //! the server layer's chain and response body. A panic raised on a thread while that count
 //! is not zero unwinds into one of them (or into something inside it that catches it first)
 //! and ends as a status. Code inside them whose panic ends as no status (the end hooks, whose
-//! panics are caught and dropped) runs with the count at zero ([`Unanswered`]). Until the
-//! hook is installed nothing is counted: a call pays one relaxed load of a flag per poll.
+//! panics are caught and dropped) runs with the count at zero ([`Unanswered`]).
+//!
+//! What this costs when the hook is not installed: a served call counts its polls anyway
+//! (two thread-local writes per poll: cheaper than a branch around its one poll); a response
+//! stream checks once, when it starts, and with the hook installed polls its source out of
+//! line, marked, so the direct path pays nothing; the others pay one relaxed load of a flag
+//! per poll. A response stream that started before the hook was installed stays unmarked.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -54,6 +59,9 @@ thread_local! {
 /// that stream is polled by the application, outside any call, and is not counted). A panic
 /// that code inside a call catches itself with `catch_unwind`, and does not turn into a
 /// status, is quiet too: the hook cannot tell who catches it.
+///
+/// Install it at startup, before serving: a response stream that started before it was
+/// installed keeps printing its panics.
 ///
 /// With `panic = "abort"` nothing catches a panic, so every panic is handed on. Installing
 /// the hook again does nothing; a hook set later with `std::panic::set_hook` replaces it.

@@ -93,6 +93,11 @@ pin_project_lite::pin_project! {
         // The handler's stream, polled directly.
         #[pin]
         direct: Option<S>,
+        // The handler's stream, polled directly but out of line, each poll marked for the
+        // quiet panic hook: where `direct` goes when the hook is installed, so that the
+        // direct path pays nothing for it.
+        #[pin]
+        marked: Option<S>,
         // The stream with the interceptors' hooks, or what is left of it once its source
         // is polled directly.
         inner: MessageStream<S::Message>,
@@ -105,6 +110,7 @@ impl<S: ResultStream> InterceptedStream<S> {
     pub(crate) fn new(inner: MessageStream<S::Message>) -> Self {
         Self {
             direct: None,
+            marked: None,
             inner,
             started: false,
         }
@@ -136,8 +142,18 @@ impl<S: ResultStream + Send + 'static> InterceptedStream<S> {
         if !std::mem::replace(this.started, true)
             && let Some(source) = this.inner.take_source::<S>()
         {
-            self.as_mut().project().direct.set(Some(source));
-            return self.poll_unguarded(cx);
+            if !installed() {
+                self.as_mut().project().direct.set(Some(source));
+                return self.poll_unguarded(cx);
+            }
+            self.as_mut().project().marked.set(Some(source));
+            return self.poll_other(cx);
+        }
+        // A panic here is answered with a status (by an `ExceptionToStatus` hooked into the
+        // stream, or by `poll_next`): the quiet panic hook says nothing about it.
+        let _answered = installed().then(Answered::enter);
+        if let Some(marked) = this.marked.as_pin_mut() {
+            return marked.poll_next(cx);
         }
         Pin::new(this.inner).poll_next(cx)
     }
@@ -146,6 +162,7 @@ impl<S: ResultStream + Send + 'static> InterceptedStream<S> {
     fn panicked(self: Pin<&mut Self>, payload: Box<dyn std::any::Any + Send>) -> Status {
         let mut this = self.project();
         this.direct.set(None);
+        this.marked.set(None);
         this.inner.stop();
         panic_status(&*payload)
     }
@@ -156,25 +173,10 @@ impl<S: ResultStream + Send + 'static> Stream for InterceptedStream<S> {
 
     /// Polled once per message: inlined into tonic's encoder.
     #[inline]
-    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        // The quiet panic hook says nothing about a panic answered here: with the hook
-        // installed, the poll is marked (out of line; one load of a flag otherwise).
-        if installed() {
-            return self.poll_marked(cx);
-        }
-        self.poll_caught(cx)
-    }
-}
-
-impl<S: ResultStream + Send + 'static> InterceptedStream<S> {
-    /// A poll that ends a panic as UNKNOWN.
-    #[inline(always)]
-    fn poll_caught(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<S::Message, Status>>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
         // An OK status at the end carries trailers: tonic sends an error item's status, with
-        // its metadata, as the trailers of a server stream.
+        // its metadata, as the trailers of a server stream. With the quiet panic hook
+        // installed when the stream starts, every poll goes out of line to be marked.
         let this = self.as_mut();
         match panic::catch_unwind(AssertUnwindSafe(|| this.poll_unguarded(cx))) {
             Ok(poll) => poll,
@@ -182,16 +184,6 @@ impl<S: ResultStream + Send + 'static> InterceptedStream<S> {
             // already sent, rather than with a reset stream.
             Err(payload) => Poll::Ready(Some(Err(self.panicked(payload)))),
         }
-    }
-
-    /// [`poll_caught`](Self::poll_caught), marked for the quiet panic hook.
-    #[inline(never)]
-    fn poll_marked(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<S::Message, Status>>> {
-        let _answered = Answered::enter();
-        self.poll_caught(cx)
     }
 }
 
