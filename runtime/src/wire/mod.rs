@@ -4,6 +4,7 @@
 //! as it came.
 
 mod body;
+mod chain;
 mod codec;
 mod ending;
 pub(crate) mod exchange;
