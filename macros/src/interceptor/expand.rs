@@ -25,6 +25,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, GenericParam, Ident, ItemFn, ItemImpl, Path, ReturnType};
 
 use super::repair::{Names, repair, type_paths};
+use super::trait_impl::{Bodies, methods, pending, trait_impl};
 use super::validate::{Output, PARAMS, Param, Ref, Signature};
 use crate::common::diag::respan;
 
@@ -109,69 +110,6 @@ pub(crate) fn fallback_method(
     let expansion = Expansion::new(rt, item, sig, target);
     let method = expansion.inner_fn(true, false, expansion.wrong_type_uses());
     (method, expansion.interceptor(None, TokenStream::new()))
-}
-
-/// A `CallInterceptor` impl for the type of an impl block that has no interceptor method,
-/// to go with that error: the type can still be listed in `#[intercepted(...)]`.
-pub(crate) fn unfinished(rt: &Path, item_impl: &ItemImpl) -> TokenStream {
-    let names = Names::new(rt);
-    trait_impl(rt, item_impl, pending(rt, &names, TokenStream::new()))
-}
-
-/// The `CallInterceptor` impl for the type of `item_impl`, with these methods.
-fn trait_impl(rt: &Path, item_impl: &ItemImpl, methods: TokenStream) -> TokenStream {
-    let (generics, _, where_clause) = item_impl.generics.split_for_impl();
-    let ty = &item_impl.self_ty;
-    let cfgs = item_impl.attrs.iter().filter(|a| a.path().is_ident("cfg"));
-    quote! {
-        #(#cfgs)*
-        #[automatically_derived]
-        #[allow(unused_qualifications)]
-        impl #generics #rt::CallInterceptor for #ty #where_clause {
-            #methods
-        }
-    }
-}
-
-/// The future an interceptor returns, in the names of `names`.
-fn output(rt: &Path, names: &Names) -> TokenStream {
-    let next = &names.next;
-    quote! {
-        impl #rt::__private::core::future::Future<
-            Output = #rt::__private::core::result::Result<
-                #rt::Response<<#next as #rt::Chain>::RespPayload>,
-                #rt::Status,
-            >,
-        > + #rt::__private::core::marker::Send
-    }
-}
-
-/// An `intercept` that runs `prelude` and never completes, for the expansions that go with
-/// an error.
-fn pending(rt: &Path, names: &Names, prelude: TokenStream) -> TokenStream {
-    let Names { call, next, .. } = names;
-    let chain = quote!(<#next as #rt::Chain>);
-    let output = output(rt, names);
-    quote! {
-        #[inline]
-        fn intercept<#call, #next: #rt::Chain>(
-            &self,
-            _: #rt::Next<#call, #next>,
-            _: #rt::Request<#chain::ReqPayload>,
-            _: &mut #rt::Context<#call>,
-            _: &#rt::MethodName,
-        ) -> #output {
-            #prelude
-            #rt::__private::core::future::pending()
-        }
-    }
-}
-
-/// The bodies of the trait methods: `intercept` hands `intercept_owned` a clone of the
-/// context when it has no body of its own.
-struct Bodies {
-    intercept: Option<TokenStream>,
-    intercept_owned: TokenStream,
 }
 
 /// How the trait method that calls the user's fn has the context.
@@ -275,54 +213,8 @@ impl<'a> Expansion<'a> {
     /// Without `owned` (the fallback), `intercept` runs `prelude` and never completes.
     fn interceptor(&self, bodies: Option<Bodies>, prelude: TokenStream) -> TokenStream {
         let rt = self.rt;
-        let Names { call, next, .. } = &self.names;
-        let chain = quote!(<#next as #rt::Chain>);
-        let output = output(rt, &self.names);
-        let generics = quote!(<#call, #next: #rt::Chain>);
         let methods = match bodies {
-            Some(Bodies {
-                intercept,
-                intercept_owned,
-            }) => {
-                let [method, request, context, method_name] =
-                    ["method", "request", "context", "method_name"]
-                        .map(|n| Ident::new(n, Span::call_site()));
-                let intercept = intercept.unwrap_or_else(|| {
-                    quote! {
-                        <Self as #rt::CallInterceptor>::intercept_owned(
-                            self,
-                            #method,
-                            #request,
-                            #rt::__private::core::clone::Clone::clone(#context),
-                            #method_name,
-                        )
-                    }
-                });
-                quote! {
-                    #[inline]
-                    fn intercept #generics (
-                        &self,
-                        #method: #rt::Next<#call, #next>,
-                        #request: #rt::Request<#chain::ReqPayload>,
-                        #context: &mut #rt::Context<#call>,
-                        #method_name: &#rt::MethodName,
-                    ) -> #output {
-                        #intercept
-                    }
-
-                    #[inline]
-                    #[allow(unused_mut)]
-                    fn intercept_owned #generics (
-                        &self,
-                        #method: #rt::Next<#call, #next>,
-                        #request: #rt::Request<#chain::ReqPayload>,
-                        mut #context: #rt::Context<#call>,
-                        #method_name: &#rt::MethodName,
-                    ) -> #output {
-                        #intercept_owned
-                    }
-                }
-            }
+            Some(bodies) => methods(rt, &self.names, bodies),
             None => pending(rt, &self.names, prelude),
         };
         if let Target::Method(item_impl) = self.target {

@@ -6,6 +6,7 @@
 mod args;
 mod expand;
 mod repair;
+mod trait_impl;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -74,7 +75,7 @@ fn expand_impl(args: TokenStream, mut item_impl: ItemImpl) -> TokenStream {
         if chosen.is_none() && item_impl.trait_.is_none() {
             errors.push_spanned(&item_impl.self_ty, validate::NO_METHOD);
         }
-        let stub = (item_impl.trait_.is_none()).then(|| expand::unfinished(&rt, &item_impl));
+        let stub = (item_impl.trait_.is_none()).then(|| trait_impl::unfinished(&rt, &item_impl));
         let errors = errors.finish().err().map(syn::Error::into_compile_error);
         return quote::quote!(#item_impl #stub #errors);
     };
