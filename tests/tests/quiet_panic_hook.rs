@@ -1,8 +1,8 @@
 //! `errors::install_quiet_panic_hook`: quiet for every panic the library turns into a
-//! status (an `ExceptionToStatus`'s answer, or the runtime's UNKNOWN, before or while the
-//! response stream is polled, behind `#[intercepted]` or `server::InterceptorLayer`), and
-//! every other panic handed to the hook installed before it. A test binary of its own,
-//! with one test: a panic hook is the whole process's.
+//! status (an `ExceptionToStatus`'s answer, on a server or a client, or the runtime's
+//! UNKNOWN, before or while the response stream is polled, behind `#[intercepted]` or
+//! `server::InterceptorLayer`), and every other panic handed to the hook installed before
+//! it. A test binary of its own, with one test: a panic hook is the whole process's.
 
 use std::sync::{Arc, Mutex};
 
@@ -110,6 +110,7 @@ async fn quiet_for_every_panic_that_ends_as_a_status_and_loud_for_the_others() {
     answered_by_exception_to_status().await;
     answered_by_the_runtime().await;
     answered_by_the_server_layer().await;
+    answered_on_a_client().await;
     not_answered_with_a_status().await;
 
     // The thread is no longer marked once the calls are over.
@@ -209,6 +210,52 @@ async fn answered_by_the_server_layer() {
     let outcome = bidi(&mut layered, &["a"]).await;
     assert_eq!(outcome, Ok((vec![], Some(in_hook))));
     assert_eq!(handed_on(), Vec::<String>::new());
+}
+
+/// Registers an end hook on the response stream that panics.
+#[interceptor]
+async fn end_boom(
+    method: Next<'_>,
+    request: Request,
+    context: &mut Context,
+    _: &MethodName,
+) -> Result<Response, Status> {
+    let mut response = method.call(request, context).await?;
+    response.on_end(|_| panic!("in a stream end hook"));
+    Ok(response)
+}
+
+/// On a client, where the application polls the response stream: a client-side
+/// `ExceptionToStatus` answers a panic in a response hook, and the hook says nothing; an
+/// end hook registered outside it panics into the application, and is reported.
+async fn answered_on_a_client() {
+    let answered = log();
+    let client_side = (errors(&answered), boom);
+    let mut quiet = dummy_client_with(SpecialCases::new(), (), client_side)
+        .await
+        .unwrap();
+    let in_hook = panicked("in a response hook");
+    let outcome = server_stream(&mut quiet, "ab").await;
+    assert_eq!(outcome, Ok((vec![], Some(in_hook.clone()))));
+    let outcome = bidi(&mut quiet, &["a"]).await;
+    assert_eq!(outcome, Ok((vec![], Some(in_hook))));
+    let outcome = unary(&mut quiet, "a").await;
+    assert_eq!(outcome, Err(panicked("in an interceptor")));
+    assert_eq!(handed_on(), Vec::<String>::new());
+    let want = [
+        "ExecuteServerStream in a response hook",
+        "ExecuteClientServerStream in a response hook",
+        "Execute in an interceptor",
+    ];
+    assert_eq!(entries(&answered), want);
+
+    let client_side = (end_boom, ExceptionToStatus::new());
+    let mut loud = dummy_client_with(SpecialCases::new(), (), client_side)
+        .await
+        .unwrap();
+    let call = tokio::spawn(async move { server_stream(&mut loud, "ab").await });
+    assert!(call.await.unwrap_err().is_panic());
+    assert_eq!(handed_on(), ["in a stream end hook"]);
 }
 
 /// Panics that end as no status are reported, even inside a call: an end hook's, a task's

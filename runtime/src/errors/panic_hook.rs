@@ -40,7 +40,8 @@ thread_local! {
 /// panic it catches and answers with a status:
 ///
 /// - inside an [`ExceptionToStatus`](crate::ExceptionToStatus) (an inner interceptor, the
-///   handler, the request stream the handler reads): it answers the call with a status,
+///   handler, the request stream the handler reads; on a client, also the response stream's
+///   source and message hooks while the application polls it): it answers with a status,
 ///   and its [`on_failure`](crate::ExceptionToStatus::on_failure) hook, the place to log
 ///   the panic, sees it;
 /// - anywhere in a call of an `#[intercepted]` service: the interceptors, the handler, and
@@ -54,9 +55,10 @@ thread_local! {
 /// Every other panic is reported as before, even inside a call when it ends as no status: a
 /// panic in an end hook ([`Context::on_call_end`](crate::Context::on_call_end)), whose panic
 /// is caught and dropped; in a task the handler spawned; in a client's interceptors or its
-/// response stream, which the application polls and into which the panic goes on (also when a
-/// client-side `ExceptionToStatus` turns a panic in a response stream's hook into a status:
-/// that stream is polled by the application, outside any call, and is not counted). A panic
+/// response stream, which the application polls and into which the panic goes on, unless a
+/// client-side `ExceptionToStatus` answers it (then it is quiet, but a panic in an end hook
+/// of that stream, [`PayloadExt::on_end`](crate::PayloadExt::on_end), is reported even when
+/// a later hook answers it). A panic
 /// that code inside a call catches itself with `catch_unwind`, and does not turn into a
 /// status, is quiet too: the hook cannot tell who catches it.
 ///

@@ -37,6 +37,11 @@ pub trait Payload: sealed::Sealed + Send + 'static {
     /// Runs `f` on every message: at once for a message, each as it passes for a stream.
     #[doc(hidden)]
     fn observe(&mut self, f: impl FnMut(&dyn AnyMessage) + Send + 'static);
+
+    /// A client's `ExceptionToStatus` answers for the panics of this stream (the quiet
+    /// panic hook's marks); nothing for a message.
+    #[doc(hidden)]
+    fn answer_panics(&mut self) {}
 }
 
 impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Payload for M {
@@ -82,5 +87,9 @@ impl<M: AnyMessage + Clone> Payload for MessageStream<M> {
             f(message);
             Ok(())
         });
+    }
+
+    fn answer_panics(&mut self) {
+        MessageStream::answer_panics(self);
     }
 }

@@ -227,6 +227,11 @@ impl ExceptionToStatus {
             side: context.side(),
         };
         body.on_end(move |end| guard.on_end(end));
+        // On a server, the response stream's polls are marked already; on a client the
+        // application polls it, outside anything marked.
+        if context.side() == Side::Client {
+            body.answer_panics();
+        }
     }
 }
 

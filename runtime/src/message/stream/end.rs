@@ -8,6 +8,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
 use super::MessageStream;
+use crate::errors::panic_hook::Unanswered;
 use crate::lifecycle::Tracker;
 
 /// How a stream ended, as [`MessageStream::on_end`] hooks see it.
@@ -110,7 +111,10 @@ impl<M: Send + 'static> MessageStream<M> {
             .extras
             .as_mut()
             .map(|e| std::mem::take(&mut e.end_hooks));
+        let answered = self.extras.as_ref().is_some_and(|e| e.answered);
         for hook in end_hooks.into_iter().flatten() {
+            // On a client, an end hook's panic may go on into the application: reported.
+            let _unanswered = answered.then(Unanswered::when_installed);
             // A panicking end hook ends the stream like a panicking source, for the hooks after it.
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(&mut end))) {
                 end.status = Some(crate::errors::exception_to_status::panic_status(&*payload));

@@ -17,6 +17,7 @@ use tokio_stream::Stream;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
+use crate::errors::panic_hook::{Answered, installed};
 use crate::lifecycle::Tracker;
 use crate::message::replay::Replay;
 
@@ -47,6 +48,10 @@ struct Extras<M> {
     /// The call's end hooks, when this is the call's response stream: told of its end, or
     /// (when dropped first) that the call was abandoned.
     call_end: Option<Tracker>,
+    /// Set by a client's `ExceptionToStatus`, whose end hook answers a panic of the source
+    /// or of a message hook with a status: the polls are marked for the quiet panic hook,
+    /// the end hooks are not (a panic of theirs may go on into the application).
+    answered: bool,
 }
 
 impl<M> Default for Extras<M> {
@@ -56,6 +61,7 @@ impl<M> Default for Extras<M> {
             end_hooks: Vec::new(),
             trailers: MetadataMap::new(),
             call_end: None,
+            answered: false,
         }
     }
 }
@@ -184,6 +190,11 @@ impl<M: Send + 'static> MessageStream<M> {
         self.poll_guarded(cx)
     }
 
+    /// Marks the stream as answered for by a client's `ExceptionToStatus` (see `Extras`).
+    pub(crate) fn answer_panics(&mut self) {
+        self.extras().answered = true;
+    }
+
     /// Ends the stream where it is: nothing more is polled from it, and no end hook runs.
     pub(crate) fn stop(&mut self) {
         self.finished = true;
@@ -194,6 +205,8 @@ impl<M: Send + 'static> MessageStream<M> {
     /// it goes on unwinding.
     #[inline(never)]
     fn poll_guarded(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<M, Status>>> {
+        let answered = self.extras.as_ref().is_some_and(|e| e.answered);
+        let _answered = (answered && installed()).then(Answered::enter);
         match panic::catch_unwind(AssertUnwindSafe(|| self.poll_step(cx))) {
             Ok(poll) => poll,
             Err(payload) => Poll::Ready(self.finish_panicked(payload).map(Err)),
