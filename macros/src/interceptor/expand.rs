@@ -52,7 +52,7 @@ pub(crate) fn expand(
 ) -> TokenStream {
     let expansion = Expansion::new(rt, item, sig, target);
     let inner = expansion.inner_fn(false, expansion.owned_context(), TokenStream::new());
-    let call = expansion.call(Context::Owned);
+    let call = expansion.call(ContextArg::Owned);
     let bodies = Bodies {
         intercept: None,
         intercept_owned: quote!(#inner #call),
@@ -73,8 +73,8 @@ pub(crate) fn expand_method(
     // Both trait methods call the method: `intercept` through the trait's own
     // `intercept_owned` would add a second error when the type is not `Sync`.
     let bodies = Bodies {
-        intercept: Some(expansion.call(Context::Borrowed)),
-        intercept_owned: expansion.call(Context::Owned),
+        intercept: Some(expansion.call(ContextArg::Borrowed)),
+        intercept_owned: expansion.call(ContextArg::Owned),
     };
     (
         method,
@@ -114,7 +114,7 @@ pub(crate) fn fallback_method(
 
 /// How the trait method that calls the user's fn has the context.
 #[derive(Clone, Copy)]
-enum Context {
+enum ContextArg {
     /// `intercept_owned`: `mut context: Context`.
     Owned,
     /// `intercept`: `context: &mut Context`.
@@ -146,7 +146,7 @@ impl<'a> Expansion<'a> {
     }
 
     /// The call of the user's fn, in the trait method that has the context as `context`.
-    fn call(&self, context: Context) -> TokenStream {
+    fn call(&self, context: ContextArg) -> TokenStream {
         let rt = self.rt;
         let ident = &self.item.sig.ident;
         let (callee, receiver) = match self.target {
@@ -154,9 +154,11 @@ impl<'a> Expansion<'a> {
             Target::Method(_) => (quote!(Self::#ident), Some(quote!(self,))),
         };
         let context = match (context, self.owned_context()) {
-            (Context::Owned, true) | (Context::Borrowed, false) => quote!(context),
-            (Context::Owned, false) => quote!(&mut context),
-            (Context::Borrowed, true) => quote!(#rt::__private::core::clone::Clone::clone(context)),
+            (ContextArg::Owned, true) | (ContextArg::Borrowed, false) => quote!(context),
+            (ContextArg::Owned, false) => quote!(&mut context),
+            (ContextArg::Borrowed, true) => {
+                quote!(#rt::__private::core::clone::Clone::clone(context))
+            }
         };
         match self.sig.output {
             // Located on the error type: a type that is no status is reported there.
