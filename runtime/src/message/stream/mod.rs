@@ -1,10 +1,12 @@
 //! [`MessageStream`]: a request or response stream that interceptors can wrap message by message.
 
 mod end;
+mod inline;
 mod source;
 
 pub use end::StreamEnd;
 
+use inline::Inline;
 use source::{PollReplay, Source};
 
 use std::any::Any;
@@ -69,7 +71,8 @@ impl<M> Default for Extras<M> {
 impl<M: Send + 'static> MessageStream<M> {
     /// Wraps any stream of messages. A stream that already is a
     /// `Pin<Box<dyn Stream<Item = Result<M, Status>> + Send>>` (tonic's usual stream type)
-    /// keeps its box.
+    /// keeps its box; any other stream of up to 200 bytes, aligned to at most 8, is kept in
+    /// place without one (a larger one is boxed).
     pub fn new(stream: impl Stream<Item = Result<M, Status>> + Send + 'static) -> Self {
         let mut slot = Some(stream);
         let boxed = (&mut slot as &mut dyn Any)
@@ -77,7 +80,10 @@ impl<M: Send + 'static> MessageStream<M> {
             .and_then(Option::take);
         match (boxed, slot) {
             (Some(boxed), _) => Self::from_source(Source::Boxed(boxed)),
-            (None, Some(stream)) => Self::from_source(Source::Typed(Box::new(stream))),
+            (None, Some(stream)) => Self::from_source(match Inline::new(stream) {
+                Ok(inline) => Source::Inline(inline),
+                Err(stream) => Source::Typed(Box::new(stream)),
+            }),
             (None, None) => Self::from_source(Source::Boxed(Box::pin(tokio_stream::empty()))),
         }
     }

@@ -8,6 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 use tokio_stream::Stream;
 use tonic::Status;
 
+use super::inline::Inline;
 use super::{BoxStream, MessageStream};
 use crate::message::replay::Replay;
 use crate::wire::RawBody;
@@ -19,9 +20,12 @@ use crate::wire::RawBody;
 pub(super) enum Source<M> {
     Tonic(tonic::Streaming<M>),
     Boxed(BoxStream<M>),
-    /// A stream of any other type, boxed but not yet pinned: until it is first polled, its
-    /// type can be recovered ([`MessageStream::take_source`]), so that the stream a handler
-    /// returned is polled with its own `poll_next`, inlined, rather than through the box.
+    /// A stream of any other type, kept in place and not yet pinned: until it is first
+    /// polled, its type can be recovered ([`MessageStream::take_source`]), so that the
+    /// stream a handler returned is polled with its own `poll_next`, inlined, and costs no
+    /// allocation.
+    Inline(Inline<M>),
+    /// [`Inline`](Self::Inline), for a stream too large for its room: boxed.
     Typed(Box<dyn TypedSource<M> + Send>),
     /// A recorded source, with its `poll_next` (which needs `M: Clone`, known where the
     /// replay is made).
@@ -58,6 +62,12 @@ impl<M: Send + 'static> MessageStream<M> {
             return None;
         }
         match &mut self.source {
+            Source::Inline(stream) if stream.is::<S>() => {
+                match std::mem::replace(&mut self.source, empty()) {
+                    Source::Inline(stream) => stream.take(),
+                    _ => None,
+                }
+            }
             Source::Typed(stream) if (&**stream as &dyn Any).is::<S>() => {
                 match std::mem::replace(&mut self.source, empty()) {
                     Source::Typed(stream) => {
@@ -91,7 +101,7 @@ impl<M: Send + 'static> MessageStream<M> {
             Source::Tonic(stream) => Pin::new(stream).poll_next(cx),
             Source::Boxed(stream) => stream.as_mut().poll_next(cx),
             Source::Replay(stream, poll) => poll(Pin::new(stream), cx),
-            Source::Typed(_) => {
+            Source::Inline(_) | Source::Typed(_) => {
                 self.pin_typed();
                 self.poll_source(cx)
             }
@@ -105,8 +115,10 @@ impl<M: Send + 'static> MessageStream<M> {
     /// Pins a typed source, to poll it.
     #[cold]
     fn pin_typed(&mut self) {
-        if let Source::Typed(stream) = std::mem::replace(&mut self.source, empty()) {
-            self.source = Source::Boxed(Box::into_pin(stream));
+        match std::mem::replace(&mut self.source, empty()) {
+            Source::Inline(stream) => self.source = Source::Boxed(stream.into_boxed()),
+            Source::Typed(stream) => self.source = Source::Boxed(Box::into_pin(stream)),
+            source => self.source = source,
         }
     }
 
