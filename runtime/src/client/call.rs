@@ -53,18 +53,19 @@ where
 /// The HTTP response the application gets for the chain's result.
 #[inline(always)]
 fn finish(
-    result: Result<exchange::Finished, Status>,
+    result: Result<Response<MessageStream<WireMessage>>, Status>,
+    closing: exchange::Closing,
 ) -> Result<http::Response<tonic::body::Body>, BoxError> {
     match result {
         // The call ends when the application has read the body to its end, or dropped it.
-        Ok(finished) => {
-            let mut response = exchange::respond(finished.response, None, None);
-            if let Some(trailers) = finished.trailers {
+        Ok(response) => {
+            let mut response = exchange::respond(response, None, None);
+            if let Some(trailers) = closing.trailers {
                 let body = std::mem::take(response.body_mut());
                 let body = crate::server::TrailersBody::new(body, Some(trailers), None, None);
                 *response.body_mut() = tonic::body::Body::new(body);
             }
-            Ok(match finished.end {
+            Ok(match closing.end {
                 None => response,
                 Some(end) => response
                     .map(|body| tonic::body::Body::new(crate::lifecycle::EndBody::new(body, end))),

@@ -3,9 +3,10 @@
 //! set on the context applied to the result.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::pin;
+use std::task::{Poll, ready};
 
-use futures_util::FutureExt;
 use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
 
@@ -27,6 +28,20 @@ pub(crate) struct Finished {
     /// came (adding them to its stream would split it).
     pub(crate) trailers: Option<HeaderMap>,
 }
+
+/// What goes with a call's response when the interceptors set the context: nothing
+/// otherwise.
+#[derive(Default)]
+pub(crate) struct Closing {
+    /// The call's end hooks, to tell when the response body ends.
+    pub(crate) end: Option<Tracker>,
+    /// Trailers set on the context, for the trailers frame of a body that goes on as it
+    /// came.
+    pub(crate) trailers: Option<HeaderMap>,
+}
+
+/// The chain's result: an error status has told the end hooks already.
+type Ended = Result<Response<MessageStream<WireMessage>>, Status>;
 
 /// Runs `interceptors` around `attempt`, which sends one attempt to the inner service, and
 /// applies what they set on the context to the result. An error status has told the end
@@ -51,14 +66,23 @@ where
         side,
         method_name,
         move || (request, attempt),
-        std::convert::identity,
+        |result: Ended, closing: Closing| {
+            result.map(|response| Finished {
+                response,
+                end: closing.end,
+                trailers: closing.trailers,
+            })
+        },
     )
 }
 
 /// [`run`], with the interceptors and the method name owned or borrowed, the request and
 /// the attempt made by `prepare` once the call's future first runs, and the result handed
 /// to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
-/// than the interceptors' view of it), and no other future goes around it.
+/// than the interceptors' view of it), and no other future goes around it. The chain's
+/// future is made in place, and its result is finished where the chain is polled: the
+/// request and the response are not moved through the `catch_unwind`s that catch a panic
+/// of either.
 #[allow(
     clippy::manual_async_fn,
     reason = "an `async fn` copies its parameters into locals: the future would keep the \
@@ -69,7 +93,7 @@ pub(crate) fn run_with<R, I, M, P, F, Fut, T>(
     side: Side,
     method_name: M,
     prepare: P,
-    finish: impl FnOnce(Result<Finished, Status>) -> T,
+    finish: impl Fn(Ended, Closing) -> T + Copy,
 ) -> impl Future<Output = T>
 where
     R: std::ops::Deref<Target = I>,
@@ -84,91 +108,63 @@ where
     async move {
         let (request, attempt) = prepare();
         let state = CallState::default();
-        let mut context = Context::new(side, &state);
-        let tracked = &state;
+        let state = &state;
         let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
-            if tracked.is_tracked() {
-                crate::lifecycle::track_request(tracked, &mut request);
+            if state.is_tracked() {
+                crate::lifecycle::track_request(state, &mut request);
             }
             attempt(request)
         });
-        let ended = start(|| {
-            interceptors.intercept(Next::new(terminal), request, &mut context, &method_name)
+        // A plain-`fn` interceptor runs when its future is made.
+        let mut chain = pin!(None);
+        let made = panic::catch_unwind(AssertUnwindSafe(|| {
+            chain.set(Some(interceptors.intercept_owned(
+                Next::new(terminal),
+                request,
+                Context::new(side, state),
+                &method_name,
+            )));
+        }));
+        if let Err(payload) = made {
+            let (result, closing) = panicked(state, side, payload);
+            return finish(result, closing);
+        }
+        std::future::poll_fn(|cx| {
+            let poll = panic::catch_unwind(AssertUnwindSafe(|| {
+                let Some(running) = chain.as_mut().as_pin_mut() else {
+                    let ended = Status::internal("the call was polled after it ended");
+                    return Poll::Ready(finish(Err(ended), Closing::default()));
+                };
+                let result = ready!(running.poll(cx));
+                chain.set(None);
+                // Nothing set on the context: the result as it is.
+                Poll::Ready(match state.take() {
+                    None => finish(result, Closing::default()),
+                    Some(outcome) => {
+                        let (result, closing) = apply(outcome, result, false);
+                        finish(result, closing)
+                    }
+                })
+            }));
+            match poll {
+                Ok(poll) => poll,
+                Err(payload) => {
+                    let (result, closing) = panicked(state, side, payload);
+                    Poll::Ready(finish(result, closing))
+                }
+            }
         })
-        .await;
-        finish(conclude(&state, side, ended))
+        .await
     }
 }
 
 /// A panic's payload.
 type PanicPayload = Box<dyn std::any::Any + Send>;
 
-/// The chain's future made by `make` and polled, a panic in either caught: a plain-`fn`
-/// interceptor runs when its future is made.
-fn start<F: Future>(make: impl FnOnce() -> F) -> Started<F> {
-    match std::panic::catch_unwind(AssertUnwindSafe(make)) {
-        Ok(chain) => Started::Running {
-            chain: AssertUnwindSafe(chain).catch_unwind(),
-        },
-        Err(payload) => Started::Panicked {
-            payload: Some(payload),
-        },
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The chain's future, or the panic that making it ended with (see [`start`]).
-    #[project = StartedProj]
-    enum Started<F> {
-        Running { #[pin] chain: futures_util::future::CatchUnwind<AssertUnwindSafe<F>> },
-        Panicked { payload: Option<PanicPayload> },
-    }
-}
-
-impl<F: Future> Future for Started<F> {
-    type Output = Result<F::Output, PanicPayload>;
-
-    #[inline]
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        match self.project() {
-            StartedProj::Running { chain } => chain.poll(cx),
-            StartedProj::Panicked { payload } => std::task::Poll::Ready(Err(payload
-                .take()
-                .unwrap_or_else(|| Box::new("the chain was polled after it panicked")))),
-        }
-    }
-}
-
-/// Applies what the interceptors set on the context to the chain's result (or the panic
-/// it ended with).
-#[inline(always)]
-fn conclude(
-    state: &CallState,
-    side: Side,
-    ended: Result<Result<Response<MessageStream<WireMessage>>, Status>, PanicPayload>,
-) -> Result<Finished, Status> {
-    let result = match ended {
-        Ok(result) => result,
-        Err(payload) => return panicked(state, side, payload),
-    };
-    // Nothing set on the context: the result as it is.
-    let Some(outcome) = state.take() else {
-        return result.map(|response| Finished {
-            response,
-            end: None,
-            trailers: None,
-        });
-    };
-    apply(outcome, result, false)
-}
-
-/// [`conclude`] for a chain that panicked.
+/// The result of a chain that panicked, with what the interceptors set on the context.
 #[cold]
 #[inline(never)]
-fn panicked(state: &CallState, side: Side, payload: PanicPayload) -> Result<Finished, Status> {
+fn panicked(state: &CallState, side: Side, payload: PanicPayload) -> (Ended, Closing) {
     // On a client the panic goes on into the application's task, as any panic in its own
     // code would, once the end hooks have been told.
     if side == Side::Client {
@@ -185,17 +181,17 @@ fn panicked(state: &CallState, side: Side, payload: PanicPayload) -> Result<Fini
     let status = panic_status(&*payload);
     match state.take() {
         Some(outcome) => apply(outcome, Err(status), true),
-        None => Err(status),
+        None => (Err(status), Closing::default()),
     }
 }
 
-/// [`conclude`] for a call whose context was set: its outcome applied to the result.
+/// The chain's result with what the interceptors set on the context applied to it.
 #[inline(never)]
 fn apply(
     mut outcome: Box<crate::context::Outcome>,
-    result: Result<Response<MessageStream<WireMessage>>, Status>,
+    result: Ended,
     panicked: bool,
-) -> Result<Finished, Status> {
+) -> (Ended, Closing) {
     let tracker = outcome.tracker.take().map(|mut tracker| {
         tracker.set_extensions(std::mem::take(&mut outcome.extensions));
         tracker
@@ -206,7 +202,7 @@ fn apply(
             if let Some(tracker) = tracker {
                 tracker.fire(status.clone(), panicked);
             }
-            Err(status)
+            (Err(status), Closing::default())
         }
         Ok(mut response) => {
             if let Some(tracker) = &tracker {
@@ -228,11 +224,11 @@ fn apply(
             } else {
                 outcome.finish_stream(&mut response);
             }
-            Ok(Finished {
-                response,
+            let closing = Closing {
                 end: tracker,
                 trailers,
-            })
+            };
+            (Ok(response), closing)
         }
     }
 }
