@@ -47,7 +47,20 @@ where
         };
         (request, move |request| attempt.send(request))
     };
-    exchange::run_with(interceptors, Side::Client, method_name, prepare, finish)
+    exchange::run_with(interceptors, Side::Client, method_name, prepare, Finish)
+}
+
+/// Makes the HTTP response the application gets of the chain's result.
+#[derive(Clone, Copy)]
+struct Finish;
+
+impl exchange::Finish for Finish {
+    type Output = Result<http::Response<tonic::body::Body>, BoxError>;
+
+    #[inline(always)]
+    fn finish(self, result: exchange::Ended, closing: exchange::Closing) -> Self::Output {
+        finish(result, closing)
+    }
 }
 
 /// The HTTP response the application gets for the chain's result.

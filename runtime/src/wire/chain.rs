@@ -41,7 +41,32 @@ pub(crate) struct Closing {
 }
 
 /// The chain's result: an error status has told the end hooks already.
-type Ended = Result<Response<MessageStream<WireMessage>>, Status>;
+pub(crate) type Ended = Result<Response<MessageStream<WireMessage>>, Status>;
+
+/// What [`run_with`] makes of the chain's result: a trait rather than a closure, whose
+/// call would move the result once more, into a tuple of arguments.
+pub(crate) trait Finish: Copy {
+    type Output;
+
+    fn finish(self, result: Ended, closing: Closing) -> Self::Output;
+}
+
+/// [`run`]'s [`Finish`]: the result as a [`Finished`].
+#[derive(Clone, Copy)]
+struct ToFinished;
+
+impl Finish for ToFinished {
+    type Output = Result<Finished, Status>;
+
+    #[inline(always)]
+    fn finish(self, result: Ended, closing: Closing) -> Self::Output {
+        result.map(|response| Finished {
+            response,
+            end: closing.end,
+            trailers: closing.trailers,
+        })
+    }
+}
 
 /// Runs `interceptors` around `attempt`, which sends one attempt to the inner service, and
 /// applies what they set on the context to the result. An error status has told the end
@@ -66,19 +91,13 @@ where
         side,
         method_name,
         move || (request, attempt),
-        |result: Ended, closing: Closing| {
-            result.map(|response| Finished {
-                response,
-                end: closing.end,
-                trailers: closing.trailers,
-            })
-        },
+        ToFinished,
     )
 }
 
 /// [`run`], with the interceptors and the method name owned or borrowed, the request and
-/// the attempt made by `prepare` once the call's future first runs, and the result handed
-/// to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
+/// the attempt made by `prepare` once the call's future first runs (a panic there is the
+/// chain's), and the result handed to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
 /// than the interceptors' view of it), and no other future goes around it. The chain's
 /// future is made in place, and its result is finished where the chain is polled: the
 /// request and the response are not moved through the `catch_unwind`s that catch a panic
@@ -88,13 +107,13 @@ where
     reason = "an `async fn` copies its parameters into locals: the future would keep the \
               interceptors and the method name twice"
 )]
-pub(crate) fn run_with<R, I, M, P, F, Fut, T>(
+pub(crate) fn run_with<R, I, M, P, F, Fut, T: Finish>(
     interceptors: R,
     side: Side,
     method_name: M,
     prepare: P,
-    finish: impl Fn(Ended, Closing) -> T + Copy,
-) -> impl Future<Output = T>
+    finish: T,
+) -> impl Future<Output = T::Output>
 where
     R: std::ops::Deref<Target = I>,
     I: CallInterceptor + ?Sized,
@@ -106,18 +125,19 @@ where
     // An `async` block, not an `async fn`: its captures are not copied into locals beside
     // themselves.
     async move {
-        let (request, attempt) = prepare();
         let state = CallState::default();
         let state = &state;
-        let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
-            if state.is_tracked() {
-                crate::lifecycle::track_request(state, &mut request);
-            }
-            attempt(request)
-        });
-        // A plain-`fn` interceptor runs when its future is made.
+        // A plain-`fn` interceptor runs when its future is made. The request is made where
+        // the chain takes it.
         let mut chain = pin!(None);
         let made = panic::catch_unwind(AssertUnwindSafe(|| {
+            let (request, attempt) = prepare();
+            let terminal = link(move |mut request: Request<MessageStream<WireMessage>>| {
+                if state.is_tracked() {
+                    crate::lifecycle::track_request(state, &mut request);
+                }
+                attempt(request)
+            });
             chain.set(Some(interceptors.intercept_owned(
                 Next::new(terminal),
                 request,
@@ -127,22 +147,22 @@ where
         }));
         if let Err(payload) = made {
             let (result, closing) = panicked(state, side, payload);
-            return finish(result, closing);
+            return finish.finish(result, closing);
         }
         std::future::poll_fn(|cx| {
             let poll = panic::catch_unwind(AssertUnwindSafe(|| {
                 let Some(running) = chain.as_mut().as_pin_mut() else {
                     let ended = Status::internal("the call was polled after it ended");
-                    return Poll::Ready(finish(Err(ended), Closing::default()));
+                    return Poll::Ready(finish.finish(Err(ended), Closing::default()));
                 };
                 let result = ready!(running.poll(cx));
                 chain.set(None);
                 // Nothing set on the context: the result as it is.
                 Poll::Ready(match state.take() {
-                    None => finish(result, Closing::default()),
+                    None => finish.finish(result, Closing::default()),
                     Some(outcome) => {
                         let (result, closing) = apply(outcome, result, false);
-                        finish(result, closing)
+                        finish.finish(result, closing)
                     }
                 })
             }));
@@ -150,7 +170,7 @@ where
                 Ok(poll) => poll,
                 Err(payload) => {
                     let (result, closing) = panicked(state, side, payload);
-                    Poll::Ready(finish(result, closing))
+                    Poll::Ready(finish.finish(result, closing))
                 }
             }
         })

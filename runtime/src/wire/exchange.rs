@@ -19,7 +19,7 @@ use tonic::{Code, Status};
 use super::{Abort, Ending, Panics, RawBody, Wanted, encode_request, encode_response, find, split};
 use crate::{MessageStream, Request, Response, WireMessage};
 
-pub(crate) use super::chain::{Closing, run, run_with};
+pub(crate) use super::chain::{Closing, Ended, Finish, run, run_with};
 
 /// The message size limits of the wire path; `None` is tonic's default.
 #[derive(Clone, Copy, Debug, Default)]
