@@ -62,6 +62,7 @@ impl CallInterceptor for () {
 }
 
 impl Stack for () {
+    #[inline(always)]
     fn run<'call, N: Chain>(
         self,
         next: N,
@@ -72,6 +73,7 @@ impl Stack for () {
         next.call(request)
     }
 
+    #[inline(always)]
     fn run_owned<'call, N: Chain>(
         self,
         next: N,
