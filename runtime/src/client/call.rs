@@ -99,9 +99,30 @@ fn finish(
 pub(super) fn method_name<B>(
     request: &http::Request<B>,
 ) -> Result<Cow<'static, MethodName>, Status> {
+    thread_local! {
+        /// The names last seen, by the address of the path: a generated client's path is
+        /// its `'static` string (with an origin that has no path of its own). A name is
+        /// used only for a path equal to it, whatever string is at that address now.
+        static BY_PATH: [Cell<Option<(usize, &'static MethodName)>>; 16] =
+            const { [const { Cell::new(None) }; 16] };
+    }
+    let path = request.uri().path();
+    let slot = (path.as_ptr() as usize >> 3) & 15;
+    if let Some((address, name)) = BY_PATH.with(|recent| recent[slot].get())
+        && address == path.as_ptr() as usize
+        && name.as_str() == path
+    {
+        return Ok(Cow::Borrowed(name));
+    }
     match request.extensions().get::<GrpcMethod<'static>>() {
-        Some(method) => Ok(Cow::Borrowed(interned(method.service(), method.method()))),
-        None => Ok(Cow::Owned(crate::parse_method_name(request.uri().path())?)),
+        Some(method) => {
+            let name = interned(method.service(), method.method());
+            if name.as_str() == path {
+                BY_PATH.with(|recent| recent[slot].set(Some((path.as_ptr() as usize, name))));
+            }
+            Ok(Cow::Borrowed(name))
+        }
+        None => Ok(Cow::Owned(crate::parse_method_name(path)?)),
     }
 }
 
