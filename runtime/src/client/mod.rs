@@ -227,12 +227,12 @@ where
             interceptors,
             limits,
         } = self.shared.clone();
-        Box::pin(call::call(
-            interceptors,
-            inner,
-            limits,
-            method_name,
-            request,
-        ))
+        // Allocated first and written into: the future is made in place, not moved into
+        // its box.
+        let call = Box::write(
+            Box::new_uninit(),
+            call::call(interceptors, inner, limits, method_name, request),
+        );
+        Box::into_pin(call)
     }
 }
