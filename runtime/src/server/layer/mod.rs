@@ -260,8 +260,13 @@ where
                     interceptors,
                     limits,
                 } = self.shared.clone();
+                // Allocated first and written into: the future is made in place.
+                let future = Box::write(
+                    Box::new_uninit(),
+                    call::call(interceptors, inner, limits, request),
+                );
                 State::Intercepted {
-                    future: Box::pin(call::call(interceptors, inner, limits, request)),
+                    future: Box::into_pin(future),
                 }
             }
             _ => State::PassThrough {
