@@ -63,8 +63,10 @@ impl exchange::Finish for Finish {
     }
 }
 
-/// The HTTP response the application gets for the chain's result.
-#[inline(always)]
+/// The HTTP response the application gets for the chain's result. Out of line: the
+/// result is passed by reference to where the chain left it, rather than copied into the
+/// caller's frame piece by piece (32 instructions fewer a call, measured).
+#[inline(never)]
 fn finish(
     result: Result<Response<MessageStream<WireMessage>>, Status>,
     closing: exchange::Closing,
