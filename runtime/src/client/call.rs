@@ -61,6 +61,16 @@ impl exchange::Finish for Finish {
     fn finish(self, result: exchange::Ended, closing: exchange::Closing) -> Self::Output {
         finish(result, closing)
     }
+
+    /// Out of line, as `finish`: the poll is passed by reference to where the chain left
+    /// it.
+    #[inline(never)]
+    fn finish_poll(self, poll: Poll<exchange::Ended>) -> Poll<Self::Output> {
+        match poll {
+            Poll::Ready(result) => Poll::Ready(finish(result, exchange::Closing::default())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 /// The HTTP response the application gets for the chain's result. Out of line: the

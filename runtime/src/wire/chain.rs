@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
-use std::task::{Poll, ready};
+use std::task::Poll;
 
 use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
@@ -49,6 +49,12 @@ pub(crate) trait Finish: Copy {
     type Output;
 
     fn finish(self, result: Ended, closing: Closing) -> Self::Output;
+
+    /// [`finish`](Self::finish) of a ready poll, with nothing set on the context.
+    #[inline(always)]
+    fn finish_poll(self, poll: Poll<Ended>) -> Poll<Self::Output> {
+        poll.map(|result| self.finish(result, Closing::default()))
+    }
 }
 
 /// [`run`]'s [`Finish`]: the result as a [`Finished`].
@@ -155,16 +161,20 @@ where
                     let ended = Status::internal("the call was polled after it ended");
                     return Poll::Ready(finish.finish(Err(ended), Closing::default()));
                 };
-                let result = ready!(running.poll(cx));
+                let poll = running.poll(cx);
+                if poll.is_pending() {
+                    return Poll::Pending;
+                }
                 chain.set(None);
-                // Nothing set on the context: the result as it is.
-                Poll::Ready(match state.take() {
-                    None => finish.finish(result, Closing::default()),
-                    Some(outcome) => {
+                match state.take() {
+                    // Nothing set on the context: the result as it is, not even moved out of
+                    // the poll.
+                    None => finish.finish_poll(poll),
+                    Some(outcome) => poll.map(|result| {
                         let (result, closing) = apply(outcome, result, false);
                         finish.finish(result, closing)
-                    }
-                })
+                    }),
+                }
             }));
             match poll {
                 Ok(poll) => poll,
