@@ -2,6 +2,8 @@
 //! single message ([`Message`]), a client stream ([`RequestStream`]) and a server stream
 //! ([`ResponseStream`]).
 
+use std::task::Poll;
+
 use tonic::{Code, Status};
 
 use super::response_stream::{InterceptedStream, ResultStream};
@@ -28,6 +30,13 @@ pub trait Kind<T> {
     #[inline(always)]
     fn outward_response(response: Response<Self::Payload>) -> tonic::Response<Self::Out> {
         response.map(Self::outward)
+    }
+    /// [`outward_response`](Self::outward_response) of a call's ready poll.
+    #[inline(always)]
+    fn outward_poll(
+        poll: Poll<Result<Response<Self::Payload>, Status>>,
+    ) -> Poll<Result<tonic::Response<Self::Out>, Status>> {
+        poll.map(|result| result.map(Self::outward_response))
     }
     /// Applies what the interceptors set on the context to a successful response;
     /// `trailers_layer` tells whether [`TrailersLayer`](crate::server::TrailersLayer) serves the call.
@@ -103,6 +112,14 @@ impl<M: prost::Message + std::fmt::Debug + Clone + 'static> Kind<M> for Message 
     #[inline(always)]
     fn outward_response(response: Response<M>) -> tonic::Response<M> {
         response
+    }
+
+    /// The poll as it is: its result not moved out and back.
+    #[inline(always)]
+    fn outward_poll(
+        poll: Poll<Result<Response<M>, Status>>,
+    ) -> Poll<Result<tonic::Response<M>, Status>> {
+        poll
     }
 
     fn finish(

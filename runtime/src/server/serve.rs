@@ -110,8 +110,17 @@ where
         // A panic that no `ExceptionToStatus` answered for ends the call with UNKNOWN, as
         // gRPC servers elsewhere answer one, not with a reset stream.
         let poll = panic::catch_unwind(AssertUnwindSafe(|| {
-            let result = ready!(chain.poll(cx));
-            Poll::Ready(finish::<PK, PT>(result, state, false, trailers_layer))
+            let poll = chain.poll(cx);
+            if poll.is_pending() {
+                return Poll::Pending;
+            }
+            match state.take() {
+                // Nothing set on the context: the result as it is, not even moved out of
+                // the poll.
+                None => PK::outward_poll(poll),
+                Some(outcome) => poll
+                    .map(|result| with_outcome::<PK, PT>(result, *outcome, false, trailers_layer)),
+            }
         }));
         match poll {
             Ok(poll) => poll,
