@@ -264,3 +264,72 @@ where
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(path: &'static str, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
+        let mut request = http::Request::new(());
+        *request.uri_mut() = http::Uri::from_static(path);
+        if let Some(method) = method {
+            request.extensions_mut().insert(method);
+        }
+        request
+    }
+
+    #[test]
+    fn a_generated_clients_name_is_made_once_and_found_by_its_path() {
+        let generated = || {
+            let method = GrpcMethod::new("cache.Svc", "Method");
+            method_name(&request("/cache.Svc/Method", Some(method))).unwrap()
+        };
+        let (first, second) = (generated(), generated());
+        assert_eq!(first.as_str(), "/cache.Svc/Method");
+        assert_eq!((first.package(), first.service()), ("cache", "Svc"));
+        assert!(
+            matches!((&first, &second), (Cow::Borrowed(a), Cow::Borrowed(b)) if std::ptr::eq(*a, *b))
+        );
+    }
+
+    #[test]
+    fn a_name_is_found_by_a_path_only_when_it_is_that_path() {
+        // The extension names the method; the path has a prefix of the origin's: the name
+        // is the extension's, and not kept for that path.
+        let method = GrpcMethod::new("prefixed.Svc", "Method");
+        let prefixed = request("/base/prefixed.Svc/Method", Some(method));
+        for _ in 0..2 {
+            assert_eq!(
+                method_name(&prefixed).unwrap().as_str(),
+                "/prefixed.Svc/Method"
+            );
+        }
+        // Without the extension, the path is parsed.
+        let bare = method_name(&request("/bare.Svc/Do", None)).unwrap();
+        assert!(matches!(bare, Cow::Owned(_)));
+        assert_eq!(bare.method(), "Do");
+        // A path that is no method name is an error.
+        assert!(method_name(&request("/nothing", None)).is_err());
+    }
+
+    #[test]
+    fn a_path_at_the_address_of_a_known_one_gets_its_own_name() {
+        fn owned(path: &str, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
+            let path = bytes::Bytes::from(path.as_bytes().to_vec());
+            let mut request = http::Request::new(());
+            *request.uri_mut() = http::Uri::from_maybe_shared(path).unwrap();
+            if let Some(method) = method {
+                request.extensions_mut().insert(method);
+            }
+            request
+        }
+        for _ in 0..8 {
+            let known = owned("/known.Svc/One", Some(GrpcMethod::new("known.Svc", "One")));
+            assert_eq!(method_name(&known).unwrap().as_str(), "/known.Svc/One");
+            drop(known);
+            // Most likely at the same address, freed just now.
+            let other = owned("/other.Svc/Two", None);
+            assert_eq!(method_name(&other).unwrap().as_str(), "/other.Svc/Two");
+        }
+    }
+}
