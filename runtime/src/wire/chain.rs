@@ -103,11 +103,11 @@ where
 
 /// [`run`], with the interceptors and the method name owned or borrowed, the request and
 /// the attempt made by `prepare` once the call's future first runs (a panic there is the
-/// chain's), and the result handed to `finish`: the future keeps only what `prepare` captured (an HTTP request is smaller
-/// than the interceptors' view of it), and no other future goes around it. The chain's
-/// future is made in place, and its result is finished where the chain is polled: the
-/// request and the response are not moved through the `catch_unwind`s that catch a panic
-/// of either.
+/// chain's), and the result handed to `finish`: the future keeps only what `prepare`
+/// captured (an HTTP request is smaller than the interceptors' view of it), and no other
+/// future goes around it. The chain's future is made in place, and its result is finished
+/// where the chain is polled: the request and the response are not moved through the
+/// `catch_unwind`s that catch a panic of either.
 #[allow(
     clippy::manual_async_fn,
     reason = "an `async fn` copies its parameters into locals: the future would keep the \
