@@ -278,10 +278,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn any_other_stream_is_boxed_and_yields_its_messages() {
+    async fn any_other_stream_yields_its_messages_kept_in_place_or_boxed() {
         use tokio_stream::StreamExt;
-        let streaming = MessageStream::new(tokio_stream::iter([Ok(1u8), Ok(2)]));
-        let items: Vec<u8> = streaming.map(|r| r.unwrap_or_default()).collect().await;
+        let small = MessageStream::new(tokio_stream::iter([Ok(1u8), Ok(2)]));
+        assert!(matches!(small.source, Source::Inline(_)));
+        let items: Vec<u8> = small.map(|r| r.unwrap_or_default()).collect().await;
         assert_eq!(items, [1, 2]);
+        // Too large for the room: boxed.
+        let large =
+            tokio_stream::iter([Ok(3u8)]).chain(tokio_stream::iter([[0u8; 256]]).map(|_| Ok(4)));
+        let large = MessageStream::new(large);
+        assert!(matches!(large.source, Source::Typed(_)));
+        let items: Vec<u8> = large.map(|r| r.unwrap_or_default()).collect().await;
+        assert_eq!(items, [3, 4]);
     }
 }
