@@ -269,13 +269,24 @@ where
 mod tests {
     use super::*;
 
-    fn request(path: &'static str, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
+    fn request_to(uri: http::Uri, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
         let mut request = http::Request::new(());
-        *request.uri_mut() = http::Uri::from_static(path);
+        *request.uri_mut() = uri;
         if let Some(method) = method {
             request.extensions_mut().insert(method);
         }
         request
+    }
+
+    /// A request whose path is a `'static` string, as a generated client's.
+    fn request(path: &'static str, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
+        request_to(http::Uri::from_static(path), method)
+    }
+
+    /// A request whose path is a string of its own, freed with it.
+    fn owned(path: &str, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
+        let path = bytes::Bytes::from(path.as_bytes().to_vec());
+        request_to(http::Uri::from_maybe_shared(path).unwrap(), method)
     }
 
     #[test]
@@ -314,15 +325,6 @@ mod tests {
 
     #[test]
     fn a_path_at_the_address_of_a_known_one_gets_its_own_name() {
-        fn owned(path: &str, method: Option<GrpcMethod<'static>>) -> http::Request<()> {
-            let path = bytes::Bytes::from(path.as_bytes().to_vec());
-            let mut request = http::Request::new(());
-            *request.uri_mut() = http::Uri::from_maybe_shared(path).unwrap();
-            if let Some(method) = method {
-                request.extensions_mut().insert(method);
-            }
-            request
-        }
         for _ in 0..8 {
             let known = owned("/known.Svc/One", Some(GrpcMethod::new("known.Svc", "One")));
             assert_eq!(method_name(&known).unwrap().as_str(), "/known.Svc/One");
